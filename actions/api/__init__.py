@@ -1,0 +1,1 @@
+"""One small client per external service; each takes its settings in the constructor."""

@@ -1,0 +1,42 @@
+"""rasa-sdk's plugin hook: starts our background work with the action server.
+
+rasa-sdk imports the package `rasa_sdk_plugins` (if importable) and calls `init_hooks`;
+our hook adds Sanic listeners that start the outbox worker and the caller directory
+refresher after the server starts, and close them before it stops. It also adds
+`GET /outbox`, the outbox counts and parked writes, for the dashboard and for people.
+"""
+from __future__ import annotations
+
+import pluggy
+from sanic import Sanic, response
+from sanic.request import Request
+
+hookimpl = pluggy.HookimplMarker("rasa_sdk")
+
+
+class _OurPlugin:
+    @hookimpl
+    def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        from actions.services import get_services, shutdown_services
+
+        async def start(_app: Sanic, _loop: object) -> None:
+            get_services().start_background()
+
+        async def stop(_app: Sanic, _loop: object) -> None:
+            await shutdown_services()
+
+        async def outbox_status(_request: Request) -> response.HTTPResponse:
+            outbox = get_services().outbox
+            parked = [
+                {"reference": e.reference, "kind": e.kind, "error": e.last_error, "attempts": e.attempts}
+                for e in outbox.entries("parked")
+            ]
+            return response.json({"counts": outbox.counts(), "parked": parked})
+
+        app.register_listener(start, "after_server_start")
+        app.register_listener(stop, "before_server_stop")
+        app.add_route(outbox_status, "/outbox", methods=["GET"])
+
+
+def init_hooks(manager: pluggy.PluginManager) -> None:
+    manager.register(_OurPlugin())

@@ -1,0 +1,1 @@
+"""Starts and supervises the system's processes (stand-in, action server, Rasa)."""
