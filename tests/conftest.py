@@ -18,6 +18,7 @@ class StandIn:
 
     url: str
     process: Process
+    _token: str = ""
 
     def fault(self, **switches: Any) -> None:
         httpx.post(f"{self.url}/_standin/faults", json=switches, timeout=5).raise_for_status()
@@ -34,13 +35,19 @@ class StandIn:
         return [] if response.status_code == 204 else response.json()
 
     def login(self) -> str:
+        """A token for reading; one is reused (Rent Manager allows ten live tokens per user)."""
+        if self._token:
+            check = httpx.get(f"{self.url}/Locations", headers={"X-RM12Api-ApiToken": self._token}, timeout=5)
+            if check.status_code == 200:
+                return self._token
         response = httpx.post(
             f"{self.url}/Authentication/AuthorizeUser",
             json={"Username": "api", "Password": "standin", "LocationID": 1},
             timeout=5,
         )
         response.raise_for_status()
-        return response.json()
+        self._token = response.json()
+        return self._token
 
 
 def start_standin(tmp: Path, *extra: str) -> StandIn:

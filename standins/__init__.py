@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside services (Rent Manager, ...), speaking their real protocols."""
