@@ -62,15 +62,17 @@ pytest: setup
 nlu-report: setup
 	$(PY) -m tests.nlu_report
 
+# Training comes before pytest: the end-to-end tests talk to the trained assistant.
 test: setup
 	$(MAKE) --no-print-directory validate
-	$(MAKE) --no-print-directory pytest
 	$(MAKE) --no-print-directory train
+	$(MAKE) --no-print-directory pytest
 	$(MAKE) --no-print-directory stories
 	$(MAKE) --no-print-directory nlu-report
 
-bench: setup
+bench: train
 	$(PY) -m bench.rentmanager
+	$(PY) -m bench.turns
 
 standin: setup
 	$(PY) -m standins.rentmanager

@@ -30,6 +30,8 @@ class Services:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Services":
+        # httpx logs every URL at INFO; Rent Manager query strings are not for production logs.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         rm_settings = RentManagerSettings.from_env(env)
         outbox_settings = OutboxSettings.from_env(env)
         client = RentManagerClient.from_settings(rm_settings)

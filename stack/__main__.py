@@ -70,6 +70,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--logs", default=".state/logs", help="where each process writes its log")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     from actions.property import PropertyFileError, load_property
 
@@ -92,13 +93,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             group.start(process, timeout=180)
         print("\nReady:")
         for process in group.processes:
-            print(f"  {process.name:24} {process.health_url.rsplit('/', 1)[0]}")
-        print(f"  {'REST webhook':24} {group.processes[-1].health_url.rsplit('/', 1)[0]}/webhooks/rest/webhook")
+            print(f"  {process.name:24} {process.base_url}")
+        print(f"  {'REST webhook':24} {group.processes[-1].base_url}/webhooks/rest/webhook")
         if args.shell:
             from stack.shell import converse
 
-            rasa_url = group.processes[-1].health_url.rsplit("/", 1)[0]
-            return converse(rasa_url, None if args.caller == "prospect" else args.caller)
+            return converse(group.processes[-1].base_url, None if args.caller == "prospect" else args.caller)
         print("\nPress Ctrl-C to stop everything.", flush=True)
         while all(p.popen and p.popen.poll() is None for p in group.processes):
             time.sleep(0.5)

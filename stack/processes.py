@@ -12,6 +12,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -35,6 +36,12 @@ class Process:
     env: Mapping[str, str] = field(default_factory=dict)
     log_path: Optional[str] = None
     popen: Optional[subprocess.Popen] = None
+
+    @property
+    def base_url(self) -> str:
+        """scheme://host:port of the health URL."""
+        parts = urlsplit(self.health_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def start(self) -> None:
         env = dict(os.environ)

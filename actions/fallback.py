@@ -1,0 +1,52 @@
+"""The one fallback action for `nlu_fallback` and `out_of_scope`.
+
+It answers from the property file's facts when the words name one (by keyword and fuzzy
+match). Otherwise the caller is offered a person; after two failed attempts the
+assistant transfers (or takes a message after hours) without asking again.
+The LLM responder joins here in its own issue, without changing the rules.
+"""
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.call_log import record_handled
+from actions.facts import find_fact
+from actions.voice import DomainDict, property_file, say
+
+MAX_FAILED_ATTEMPTS = 2
+
+
+async def offer_help(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, may_hand_over: bool = True
+) -> List[EventType]:
+    """Counts a failed attempt; offers a person, or hands over after the second failure.
+
+    Always sets `needs_transfer` (true or false): the rules after the fallback read it.
+    """
+    failed = int(tracker.get_slot("failed_attempts") or 0) + 1
+    if may_hand_over and failed >= MAX_FAILED_ATTEMPTS:
+        say(dispatcher, tracker, domain, "utter_fallback_transfer")
+        return [SlotSet("failed_attempts", 0), SlotSet("needs_transfer", True)]
+    say(dispatcher, tracker, domain, "utter_fallback_offer_transfer")
+    return [SlotSet("failed_attempts", failed), SlotSet("pending_question", "transfer"),
+            SlotSet("needs_transfer", False),
+            record_handled(tracker, "asked something the assistant could not answer")]
+
+
+class ActionFallback(Action):
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        fact = find_fact(property_file(), text)
+        if fact is not None:
+            from actions.prospects import say_fact
+
+            say_fact(dispatcher, tracker, domain, fact.answer)
+            return [SlotSet("needs_transfer", False), record_handled(tracker, f"asked about {fact.topic}")]
+        return await offer_help(dispatcher, tracker, domain)

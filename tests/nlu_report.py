@@ -1,0 +1,83 @@
+"""`python -m tests.nlu_report`: the trained model against the held-out phone utterances.
+
+tests/nlu/heldout.yml is never used for training. This prints intent accuracy, emergency
+recall and the number of non-emergencies taken for emergencies, lists every miss, and
+fails (exit 1) below 90% accuracy or below 100% emergency recall. Targets: accuracy at
+least 95%, recall 100%, false emergencies 0.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+EMERGENCY = "report_emergency"
+FAIL_BELOW_ACCURACY = 0.90
+TARGET_ACCURACY = 0.95
+
+
+def latest_model(models_dir: str = "models") -> str:
+    models = sorted(Path(models_dir).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise SystemExit("error: no trained model in models/; run `make train` first.")
+    return str(models[-1])
+
+
+async def predict(model: str, examples: List[Tuple[str, str]]) -> List[Tuple[str, str, str, float]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+    results = []
+    for text, expected in examples:
+        parsed = await agent.parse_message(text)
+        results.append((text, expected, parsed["intent"]["name"], parsed["intent"].get("confidence", 0.0)))
+    return results
+
+
+def load_examples(path: str) -> List[Tuple[str, str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(path)
+    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.nlu_report", description=__doc__)
+    parser.add_argument("--data", default="tests/nlu/heldout.yml")
+    parser.add_argument("--model", default=None)
+    args = parser.parse_args(argv)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    logging.disable(logging.WARNING)
+    examples = load_examples(args.data)
+    results = asyncio.run(predict(args.model or latest_model(), examples))
+
+    correct = sum(1 for _, expected, got, _ in results if expected == got)
+    emergencies = [r for r in results if r[1] == EMERGENCY]
+    caught = sum(1 for r in emergencies if r[2] == EMERGENCY)
+    false_alarms = [r for r in results if r[1] != EMERGENCY and r[2] == EMERGENCY]
+    accuracy = correct / len(results)
+    recall = caught / len(emergencies) if emergencies else 1.0
+
+    print(f"\nHeld-out NLU report ({args.data}, {len(results)} utterances never used in training)")
+    for text, expected, got, confidence in results:
+        if expected != got:
+            print(f"  miss: expected {expected:20} got {got:20} ({confidence:.2f})  {text!r}")
+    print(f"  intent accuracy    {accuracy:6.1%}  ({correct}/{len(results)}; target {TARGET_ACCURACY:.0%}, "
+          f"fails below {FAIL_BELOW_ACCURACY:.0%})")
+    print(f"  emergency recall   {recall:6.1%}  ({caught}/{len(emergencies)}; must be 100%)")
+    print(f"  false emergencies  {len(false_alarms):6d}  (target 0)")
+    same_path = sum(1 for _, e, g, _ in results if e == "out_of_scope" and g == "nlu_fallback")
+    if same_path:
+        print(f"  ({same_path} of the misses are out_of_scope taken as nlu_fallback: both go to the fallback action)")
+    failed = accuracy < FAIL_BELOW_ACCURACY or recall < 1.0
+    print("  result: " + ("FAIL" if failed else "pass"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
