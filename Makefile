@@ -7,6 +7,8 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 RASA    := $(VENV)/bin/rasa
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Rasa sends usage data to the internet unless told not to; nothing here leaves the machine.
+export RASA_TELEMETRY_ENABLED ?= false
 export ACTION_PORT ?= 5055
 export RASA_PORT ?= 5005
 export PYTHONWARNINGS ?= ignore

@@ -56,14 +56,19 @@ async def transfer_or_take_message(
     """During office hours: hand the call to the office. After hours: offer to take a message."""
     prop, moment = property_file(), now()
     status = office_status(prop, moment)
-    if status.is_open:
+    # Back from a transfer nobody answered (the phone channel says so): take a message.
+    transfer_failed = bool((tracker.latest_message.get("metadata") or {}).get("transfer_failed"))
+    if status.is_open and not transfer_failed:
         say(dispatcher, tracker, domain, "utter_transfer")
         number = CallSettings.from_env().transfer_number
         handled = record_handled(tracker, f"transferred to the office ({reason})")
         handoff(dispatcher, "transfer", number, reason)
         await log_call(tracker, extra=[handled["value"][-1]])
         return [SlotSet("office_open", True), SlotSet("pending_question", None), handled]
-    say(dispatcher, tracker, domain, "utter_closed_take_message", status=status.sentence(moment))
+    if transfer_failed:
+        say(dispatcher, tracker, domain, "utter_transfer_failed_take_message")
+    else:
+        say(dispatcher, tracker, domain, "utter_closed_take_message", status=status.sentence(moment))
     return [SlotSet("office_open", False), SlotSet("pending_question", None), SlotSet("needs_transfer", None),
             record_handled(tracker, f"asked for a person after hours ({reason}); message offered")]
 

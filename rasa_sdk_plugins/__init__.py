@@ -7,20 +7,43 @@ refresher after the server starts, and close them before it stops. It also adds
 """
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import pluggy
 from sanic import Sanic, response
 from sanic.request import Request
 
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
+logger = logging.getLogger(__name__)
+
+
+def warm_up() -> None:
+    from actions.emergency import hazard_kind
+
+    try:
+        hazard_kind("warm up")
+    except Exception:
+        logger.exception("actions.warm_up.failed")
 
 
 class _OurPlugin:
     @hookimpl
     def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        from actions.property import PropertyFileError
         from actions.services import get_services, shutdown_services
+        from actions.voice import property_file
+
+        try:
+            property_file()  # a wrong property file stops start-up, naming the field and the fix
+        except PropertyFileError as exc:
+            logger.error("actions.property_file.invalid %s", exc)
+            raise SystemExit(f"error: {exc}")
 
         async def start(_app: Sanic, _loop: object) -> None:
             get_services().start_background()
+            # Load spaCy's tokenizer now, not during a caller's emergency.
+            asyncio.get_event_loop().run_in_executor(None, warm_up)
 
         async def stop(_app: Sanic, _loop: object) -> None:
             await shutdown_services()

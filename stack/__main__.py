@@ -38,7 +38,8 @@ def plan(env: Dict[str, str], log_dir: Path, model: str) -> List[Process]:
     rasa_port = _port(env, "RASA_PORT", 5005)
     action_port = _port(env, "ACTION_PORT", 5055)
     processes: List[Process] = []
-    child_env = {"ACTION_PORT": str(action_port), "RASA_PORT": str(rasa_port)}
+    child_env = {"ACTION_PORT": str(action_port), "RASA_PORT": str(rasa_port),
+                 "RASA_TELEMETRY_ENABLED": env.get("RASA_TELEMETRY_ENABLED", "false")}
     if not env.get("RENT_MANAGER_BASE_URL"):
         standin_port = _port(env, "RENT_MANAGER_STANDIN_PORT", 5100)
         child_env["RENT_MANAGER_STANDIN_PORT"] = str(standin_port)

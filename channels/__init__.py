@@ -1,0 +1,1 @@
+"""Rasa input channels: the Twilio phone line (ConversationRelay and Gather)."""
