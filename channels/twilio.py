@@ -53,6 +53,7 @@ class TwilioInput(InputChannel):
         self.settings = settings
         self.signatures = SignatureChecker(settings)
         self.calls = CallRegistry()
+        rasa_bridge.cache_action_response_validation()
         oncall = os.environ.get("ONCALL_NUMBER", "").strip()
         self.allowed_numbers = [n for n in (settings.transfer_number, oncall) if n]
         if not self.signatures.enabled:

@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from stack.processes import Group, Process
+from urllib.parse import urlsplit
+
+from stack.processes import Group, Process, port_in_use
 
 logger = logging.getLogger("stack")
 VENV_BIN = Path(sys.executable).parent
@@ -88,8 +90,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     group = Group()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    processes = plan(dict(os.environ), log_dir, model)
+    busy = [p for p in processes if port_in_use(urlsplit(p.health_url).port or 0)]
+    if busy:
+        for p in busy:
+            print(f"error: port {urlsplit(p.health_url).port} for the {p.name} is already in use "
+                  f"(another `make run`?). Stop it, or choose other ports with RASA_PORT, ACTION_PORT "
+                  f"and RENT_MANAGER_STANDIN_PORT.", file=sys.stderr)
+        return 2
     try:
-        for process in plan(dict(os.environ), log_dir, model):
+        for process in processes:
             print(f"starting {process.name} (log: {process.log_path}) ...", flush=True)
             group.start(process, timeout=180)
         print("\nReady:")
