@@ -131,3 +131,27 @@ class CallSettings:
             if not value.startswith("+") or len(digits) < 10:
                 raise ConfigError(f"{name}={value!r} is not an E.164 number; write it like +17184146984.")
         return cls(transfer_number=transfer, oncall_number=oncall)
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """The LLM responder; no OPENAI_API_KEY means no LLM (the deterministic assistant only)."""
+
+    api_key: Optional[str]
+    model: str
+    budget: float
+    quota_pause: float
+    push_token: Optional[str]
+    rasa_url: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "LLMSettings":
+        rasa_port = _int(env, "RASA_PORT", 5005)
+        return cls(
+            api_key=env.get("OPENAI_API_KEY") or None,
+            model=env.get("OPENAI_MODEL", "").strip() or "gpt-4o",
+            budget=_float(env, "LLM_BUDGET_SECONDS", 4.0),
+            quota_pause=_float(env, "LLM_QUOTA_PAUSE_SECONDS", 900.0),
+            push_token=env.get("ASSISTANT_PUSH_TOKEN") or None,
+            rasa_url=(env.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+        )

@@ -1,9 +1,8 @@
 """The one fallback action for `nlu_fallback` and `out_of_scope`.
 
 It answers from the property file's facts when the words name one (by keyword and fuzzy
-match). Otherwise the caller is offered a person; after two failed attempts the
+match), then asks the LLM (actions/llm_responder.py) when one is configured and healthy. Otherwise the caller is offered a person; after two failed attempts the
 assistant transfers (or takes a message after hours) without asking again.
-The LLM responder joins here in its own issue, without changing the rules.
 """
 from __future__ import annotations
 
@@ -49,4 +48,9 @@ class ActionFallback(Action):
 
             say_fact(dispatcher, tracker, domain, fact.answer)
             return [SlotSet("needs_transfer", False), record_handled(tracker, f"asked about {fact.topic}")]
+        from actions.llm_responder import answer
+
+        answered = await answer(dispatcher, tracker, domain)
+        if answered is not None:
+            return answered
         return await offer_help(dispatcher, tracker, domain)

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import List, Mapping, Optional
 
 from actions.api.directory import CallerDirectory
+from actions.api.llm import LLMClient
+from actions.api.push import CallPusher
 from actions.api.rentmanager import RentManagerClient
-from actions.config import OutboxSettings, RentManagerSettings
+from actions.config import LLMSettings, OutboxSettings, RentManagerSettings
 from actions.outbox import Outbox
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,8 @@ class Services:
     directory: CallerDirectory
     outbox: Outbox
     settings: RentManagerSettings
+    llm: LLMClient
+    pusher: CallPusher
     tasks: List[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -35,6 +39,7 @@ class Services:
         rm_settings = RentManagerSettings.from_env(env)
         outbox_settings = OutboxSettings.from_env(env)
         client = RentManagerClient.from_settings(rm_settings)
+        llm = LLMSettings.from_env(env)
         return cls(
             rentmanager=client,
             directory=CallerDirectory(client, ttl=rm_settings.phone_index_ttl),
@@ -46,6 +51,9 @@ class Services:
                 lease=outbox_settings.lease,
             ),
             settings=rm_settings,
+            # OPENAI_BASE_URL is read by the SDK itself.
+            llm=LLMClient(llm.api_key, llm.model, budget=llm.budget, quota_pause=llm.quota_pause),
+            pusher=CallPusher(llm.rasa_url, llm.push_token),
         )
 
     def start_background(self) -> None:
@@ -66,6 +74,8 @@ class Services:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks = []
         await self.rentmanager.aclose()
+        await self.llm.aclose()
+        await self.pusher.aclose()
 
 
 _services: Optional[Services] = None

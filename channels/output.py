@@ -29,11 +29,13 @@ class TurnOutput(OutputChannel):
         self.handoff: Optional[Dict[str, Any]] = None
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        # `pushed`: the action server already spoke it to the live call, sentence by sentence.
+        forward = None if kwargs.get("pushed") else self.forward
         for part in text.split("\n\n"):
             if part.strip():
                 self.texts.append(part.strip())
-                if self.forward is not None:
-                    await self.forward(part.strip())
+                if forward is not None:
+                    await forward(part.strip())
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         handoff = json_message.get("handoff") if isinstance(json_message, dict) else None

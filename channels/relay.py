@@ -39,7 +39,9 @@ def allowed_number(handoff: Dict[str, Any], settings: PhoneSettings, allowed: Li
 
 class RelaySession:
     def __init__(self, ws: Any, settings: PhoneSettings, calls: CallRegistry, handler: Handler,
-                 record: Optional[EventRecorder], allowed_numbers: List[str]) -> None:
+                 record: Optional[EventRecorder], allowed_numbers: List[str],
+                 sessions: Optional[Dict[str, "RelaySession"]] = None) -> None:
+        self.sessions = sessions if sessions is not None else {}
         self.ws = ws
         self.settings = settings
         self.calls = calls
@@ -70,6 +72,8 @@ class RelaySession:
                 await self._on_frame(raw)
         finally:
             self.closed = True
+            if self.call is not None and self.sessions.get(self.call.call_sid) is self:
+                del self.sessions[self.call.call_sid]
             if self.dtmf_timer:
                 self.dtmf_timer.cancel()
             if self.worker:
@@ -123,6 +127,7 @@ class RelaySession:
         self.call = self.calls.get_or_create(call_sid, caller=str(frame.get("from") or ""),
                                              called=str(frame.get("to") or ""), mode="relay")
         self.call.state = "talking"
+        self.sessions[call_sid] = self
         self.worker = asyncio.ensure_future(self._work())
         params = frame.get("customParameters") or {}
         if params.get("transfer_failed"):
@@ -139,6 +144,13 @@ class RelaySession:
     def _heard_caller(self) -> None:
         self.silences = 0
         self.idle_since = None
+
+    async def push(self, text: str) -> bool:
+        """A sentence the action server pushes while its action is still running."""
+        if self.closed or not self.busy:
+            return False
+        await self.writer.text(text)
+        return True
 
     async def _on_interrupt(self, frame: Dict[str, Any]) -> None:
         self.writer.interrupt()

@@ -35,6 +35,7 @@ class PhoneSettings:
     dial_timeout: int = 25
     turn_timeout: float = 20.0
     max_frame_bytes: int = 65536
+    push_token: Optional[str] = None  # ASSISTANT_PUSH_TOKEN: the action server's pushes to live calls
 
     @classmethod
     def from_sources(cls, credentials: Optional[Mapping[str, Any]], env: Mapping[str, str] = os.environ
@@ -74,6 +75,7 @@ class PhoneSettings:
             silence_seconds=silence,
             dial_timeout=int(creds.get("dial_timeout", 25)),
             turn_timeout=float(creds.get("turn_timeout", 20.0)),
+            push_token=env.get("ASSISTANT_PUSH_TOKEN") or None,
         )
 
     def public_url(self, request_url: str, path: str, query: str = "") -> str:

@@ -8,6 +8,7 @@ TWILIO_AUTH_TOKEN the check is off and a warning says so at every start.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ GATHER_GOODBYE = "I haven't heard anything, so I'll let you go. Please call back
 NOBODY_ANSWERED = "I'm sorry, nobody could pick up just now."
 ENDED_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 XML = "text/xml"
+PUSH_TOKEN_HEADER = "X-Assistant-Push-Token"
 
 
 def _form(request: Request) -> Dict[str, str]:
@@ -53,6 +55,7 @@ class TwilioInput(InputChannel):
         self.settings = settings
         self.signatures = SignatureChecker(settings)
         self.calls = CallRegistry()
+        self.sessions: Dict[str, RelaySession] = {}
         rasa_bridge.cache_action_response_validation()
         oncall = os.environ.get("ONCALL_NUMBER", "").strip()
         self.allowed_numbers = [n for n in (settings.transfer_number, oncall) if n]
@@ -103,7 +106,9 @@ class TwilioInput(InputChannel):
         async def check_signature(request: Request) -> Optional[HTTPResponse]:
             path, query = request.path, request.query_string
             signature = request.headers.get("X-Twilio-Signature")
-            if path.endswith("/relay"):
+            if path.endswith("/push"):
+                ok = True  # not Twilio: checked against ASSISTANT_PUSH_TOKEN by the route
+            elif path.endswith("/relay"):
                 ok = channel.signatures.check_websocket(request.url, path, query, signature)
             elif request.method == "POST":
                 ok = channel.signatures.check_http(request.url, path, query, _form(request), signature)
@@ -142,8 +147,23 @@ class TwilioInput(InputChannel):
                 asyncio.ensure_future(rasa_bridge.record_events(request.app, sender_id, events))
 
             session = RelaySession(ws, channel.settings, channel.calls, on_new_message, record,
-                                   channel.allowed_numbers)
+                                   channel.allowed_numbers, channel.sessions)
             await session.run()
+
+        @hook.route("/push", methods=["POST"])
+        async def push(request: Request) -> HTTPResponse:
+            expected = channel.settings.push_token
+            given = request.headers.get(PUSH_TOKEN_HEADER, "")
+            if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+                return response.json({"error": "a valid push token is required"}, status=403)
+            body = request.json if isinstance(request.json, dict) else {}
+            session = channel.sessions.get(str(body.get("call_sid") or ""))
+            text = str(body.get("text") or "").strip()
+            if session is None or not text:
+                return response.json({"error": "no live relay call with that call_sid"}, status=404)
+            if not await session.push(text):
+                return response.json({"error": "the call is not waiting for an answer"}, status=409)
+            return response.json({"status": "spoken"})
 
         @hook.route("/handoff", methods=["POST"])
         async def handoff(request: Request) -> HTTPResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import signal
 import sys
 import time
@@ -41,7 +42,10 @@ def plan(env: Dict[str, str], log_dir: Path, model: str) -> List[Process]:
     action_port = _port(env, "ACTION_PORT", 5055)
     processes: List[Process] = []
     child_env = {"ACTION_PORT": str(action_port), "RASA_PORT": str(rasa_port),
-                 "RASA_TELEMETRY_ENABLED": env.get("RASA_TELEMETRY_ENABLED", "false")}
+                 "RASA_TELEMETRY_ENABLED": env.get("RASA_TELEMETRY_ENABLED", "false"),
+                 "RASA_URL": env.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}",
+                 # Shared by the action server (pushing LLM sentences) and the phone channel.
+                 "ASSISTANT_PUSH_TOKEN": env.get("ASSISTANT_PUSH_TOKEN") or secrets.token_hex(16)}
     if not env.get("RENT_MANAGER_BASE_URL"):
         standin_port = _port(env, "RENT_MANAGER_STANDIN_PORT", 5100)
         child_env["RENT_MANAGER_STANDIN_PORT"] = str(standin_port)

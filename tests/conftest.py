@@ -76,3 +76,48 @@ def standin(standin_server: StandIn) -> Iterator[StandIn]:
     standin_server.clear_faults()
     yield standin_server
     standin_server.clear_faults()
+
+
+@dataclass
+class OpenAIStandIn:
+    """A running OpenAI-compatible stand-in: base URL for the SDK, and its switches."""
+
+    url: str
+    process: Process
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def fault(self, **switches: Any) -> None:
+        httpx.post(f"{self.url}/_standin/faults", json=switches, timeout=5).raise_for_status()
+
+    def reset(self) -> None:
+        httpx.delete(f"{self.url}/_standin/faults", timeout=5).raise_for_status()
+        httpx.delete(f"{self.url}/_standin/requests", timeout=5).raise_for_status()
+
+    def requests(self) -> list:
+        return httpx.get(f"{self.url}/_standin/requests", timeout=5).json()["requests"]
+
+
+@pytest.fixture(scope="session")
+def openai_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenAIStandIn]:
+    tmp = tmp_path_factory.mktemp("openai")
+    port = free_port()
+    process = Process(
+        name="openai-standin",
+        argv=[sys.executable, "-m", "standins.openai", "--port", str(port)],
+        health_url=f"http://127.0.0.1:{port}/_standin/health",
+        log_path=str(tmp / "openai.log"),
+    )
+    process.start()
+    process.wait_healthy(30)
+    yield OpenAIStandIn(url=f"http://127.0.0.1:{port}", process=process)
+    process.stop()
+
+
+@pytest.fixture
+def openai_standin(openai_server: OpenAIStandIn) -> Iterator[OpenAIStandIn]:
+    openai_server.reset()
+    yield openai_server
+    openai_server.reset()
