@@ -14,7 +14,7 @@ export RASA_PORT ?= 5005
 export PYTHONWARNINGS ?= ignore
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help setup train run shell stories validate test pytest nlu-report bench standin clean
+.PHONY: help setup train run shell stories validate test pytest nlu-report bench standin call clean
 
 help:
 	@echo "make run       set up, train if needed, start Rent Manager stand-in + action server + Rasa"
@@ -24,6 +24,7 @@ help:
 	@echo "make validate  run only the training-data checks (designers)"
 	@echo "make bench     print the latency benchmarks"
 	@echo "make standin   run only the Rent Manager stand-in"
+	@echo "make call      a simulated phone call against a running stack (SCENARIO=scenarios/x.yml)"
 
 # -- set-up: a .venv on Python 3.10 with the exact pinned packages -------------------------
 $(VENV)/.installed: requirements.txt requirements.lock scripts/find_python.sh
@@ -78,6 +79,11 @@ bench: train
 
 standin: setup
 	$(PY) -m standins.rentmanager
+
+# A phone call played against `make run` (another terminal): interactive, or a scenario
+# file whose expectations make it exit non-zero when they fail.
+call: setup
+	$(PY) -m simulator --rasa-url http://127.0.0.1:$(RASA_PORT) $(if $(SCENARIO),--scenario $(SCENARIO),)
 
 clean:
 	rm -rf results .pytest_cache .state/outbox.sqlite3*
