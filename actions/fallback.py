@@ -1,6 +1,7 @@
 """The one fallback action for `nlu_fallback` and `out_of_scope`.
 
-It answers from the property file's facts when the words name one (by keyword and fuzzy
+A repair described with a fixture ("the sink", "the stove") starts the maintenance form,
+whatever intent the classifier guessed. It answers from the property file's facts when the words name one (by keyword and fuzzy
 match), then asks the LLM (actions/llm_responder.py) when one is configured and healthy. Otherwise the caller is offered a person; after two failed attempts the
 assistant transfers (or takes a message after hours) without asking again.
 """
@@ -9,11 +10,13 @@ from __future__ import annotations
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.call_log import record_handled
 from actions.facts import find_fact
+from actions.maintenance import describes_problem
+from actions.parsing import clean_answer
 from actions.voice import DomainDict, property_file, say
 
 MAX_FAILED_ATTEMPTS = 2
@@ -42,6 +45,11 @@ class ActionFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
+        fixture = next(tracker.get_latest_entity_values("fixture"), None)
+        if fixture and describes_problem(text) and not tracker.active_loop.get("name"):
+            # "the uh sink in the kitchen it's leaking" misread as something else: a repair all the same.
+            return [SlotSet("problem", clean_answer(text)), SlotSet("needs_transfer", False),
+                    FollowupAction("maintenance_form")]
         fact = find_fact(property_file(), text)
         if fact is not None:
             from actions.prospects import say_fact

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import List
 
 from bench.rentmanager import percentile
-from stack.__main__ import latest_model, plan
-from stack.processes import Group, free_port
+from stack.__main__ import latest_model, launch
+from stack.processes import free_port
 from stack.shell import Conversation
 
 CALLS = [
@@ -75,14 +75,12 @@ def main(argv: List[str] = None) -> int:
         tmp = Path(tmp_dir)
         env = {"RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()),
                "RENT_MANAGER_STANDIN_PORT": str(free_port())}
-        group = Group()
         log_dir = Path(".state/logs/bench")
         log_dir.mkdir(parents=True, exist_ok=True)
+        group = launch(env, log_dir, model, {"OUTBOX_DB_URL": f"sqlite:///{tmp}/outbox.sqlite3",
+                                             "RENT_MANAGER_STANDIN_DB": f"{tmp}/rm.sqlite3",
+                                             "ASSISTANT_CLOCK": "2026-11-24T11:00"})
         try:
-            for process in plan(env, log_dir, model):
-                process.env = {**process.env, "OUTBOX_DB_URL": f"sqlite:///{tmp}/outbox.sqlite3",
-                               "RENT_MANAGER_STANDIN_DB": f"{tmp}/rm.sqlite3", "ASSISTANT_CLOCK": "2026-11-24T11:00"}
-                group.start(process, timeout=180)
             rasa_url = group.processes[-1].base_url
             play(rasa_url, 20)  # warm-up: first calls load the tenant index and the model's graph
             greetings, samples = play(rasa_url, args.turns)

@@ -56,7 +56,7 @@ class PhoneSettings:
         if isinstance(numbers, str):
             numbers = [n for n in numbers.replace(" ", "").split(",") if n]
         try:
-            silence = float(creds.get("silence_seconds", env.get("TWILIO_SILENCE_SECONDS", 8.0)))
+            silence = float(env.get("TWILIO_SILENCE_SECONDS") or creds.get("silence_seconds", 8.0))
         except (TypeError, ValueError):
             raise ChannelConfigError("twilio.silence_seconds must be a number of seconds, e.g. 8")
         if silence <= 0:

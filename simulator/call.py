@@ -399,6 +399,17 @@ class SimulatedCall:
             return self._record(reply)
         return self._record(await self._gather_post(reply, dict(self._call_params(), Digits=digit)))
 
+    async def keys(self, digits: str, gap: float = 0.3) -> Reply:
+        """The caller types several keys in a row, `gap` seconds apart (as a person does), and the
+        reply to the whole sequence is read. Relay only; in Gather mode each key is one POST."""
+        self._check_live()
+        if self._session is None or len(digits) < 2:
+            return await self.dtmf(digits)
+        for digit in digits[:-1]:
+            await self._session.ws.send(json.dumps({"type": "dtmf", "digit": digit}))
+            await asyncio.sleep(gap)
+        return await self._relay_exchange(f"keys {digits}", json.dumps({"type": "dtmf", "digit": digits[-1]}))
+
     async def interrupt(self, heard: str, duration_ms: int = 1200, force: bool = False) -> Reply:
         """The caller talks over the assistant after hearing `heard`; no answer is expected to this frame."""
         self._check_live()

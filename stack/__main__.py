@@ -54,6 +54,13 @@ def plan(env: Dict[str, str], log_dir: Path, model: str) -> List[Process]:
             [sys.executable, "-m", "standins.rentmanager", "--port", str(standin_port)],
             f"http://127.0.0.1:{standin_port}/_standin/health", child_env, str(log_dir / "standin.log"),
         ))
+    if env.get("LLM", "").lower() == "standin" and not env.get("OPENAI_API_KEY"):
+        openai_port = _port(env, "OPENAI_STANDIN_PORT", 5200)
+        child_env.update({"OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": f"http://127.0.0.1:{openai_port}/v1"})
+        processes.append(Process(
+            "OpenAI stand-in", [sys.executable, "-m", "standins.openai", "--port", str(openai_port)],
+            f"http://127.0.0.1:{openai_port}/_standin/health", child_env, str(log_dir / "openai.log"),
+        ))
     processes.append(Process(
         "action server",
         [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(action_port)],
@@ -67,6 +74,20 @@ def plan(env: Dict[str, str], log_dir: Path, model: str) -> List[Process]:
         f"http://127.0.0.1:{rasa_port}/status", child_env, str(log_dir / "rasa.log"),
     ))
     return processes
+
+
+def launch(env: Dict[str, str], log_dir: Path, model: str, extra_env: Optional[Dict[str, str]] = None,
+           timeout: float = 180) -> Group:
+    """Starts the planned processes with `extra_env` added (for tests and benchmarks)."""
+    group = Group()
+    try:
+        for process in plan(env, log_dir, model):
+            process.env = {**process.env, **(extra_env or {})}
+            group.start(process, timeout=timeout)
+    except BaseException:
+        group.stop()
+        raise
+    return group
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -251,3 +251,13 @@ async def test_goodbye_logs_the_call_once(live: StandIn) -> None:
     notes = [n for n in live.get("/Tenants/1/HistoryNotes", live.login()) if call_reference(state) in n["Note"]]
     assert len(notes) == 1
     assert "asked for office hours" in notes[0]["Note"] and "tenant Maria (unit 4B)" in notes[0]["Note"]
+
+
+async def test_fallback_with_a_fixture_starts_the_maintenance_form(live: StandIn) -> None:
+    state = tracker("um the uh kitchen sink it's leaking", "inform", slots=MARIA,
+                    entities=[{"entity": "fixture", "value": "sink"}])
+    events, messages = await run(ActionFallback(), state)
+    assert not messages
+    assert {"event": "followup", "name": "maintenance_form"} in [
+        {"event": e["event"], "name": e.get("name")} for e in events]
+    assert slots_set(events)["problem"] == "the kitchen sink it's leaking"
