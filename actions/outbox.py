@@ -172,6 +172,16 @@ class Outbox:
         if kind not in KINDS:
             raise ValueError(f"unknown outbox kind {kind!r}; expected one of {KINDS}")
         reference = reference or new_reference()
+        # Database work runs in a thread: a durable commit (fsync) must not stall other calls.
+        await asyncio.to_thread(self._insert, reference, kind, payload, depends_on)
+        logger.info("outbox.recorded kind=%s reference=%s", kind, reference)
+        if wait > 0:
+            task = asyncio.ensure_future(self.deliver(reference))
+            await asyncio.wait({task}, timeout=wait)
+        self._wake.set()
+        return await asyncio.to_thread(self.get, reference)
+
+    def _insert(self, reference: str, kind: str, payload: Dict[str, Any], depends_on: Optional[str]) -> None:
         now = time.time()
         with self.engine.begin() as conn:
             exists = conn.execute(
@@ -185,12 +195,6 @@ class Outbox:
                         created_at=now, updated_at=now,
                     )
                 )
-        logger.info("outbox.recorded kind=%s reference=%s", kind, reference)
-        if wait > 0:
-            task = asyncio.ensure_future(self.deliver(reference))
-            await asyncio.wait({task}, timeout=wait)
-        self._wake.set()
-        return self.get(reference)
 
     def get(self, reference: str) -> OutboxEntry:
         with self.engine.connect() as conn:
@@ -253,26 +257,26 @@ class Outbox:
     async def deliver(self, reference: str) -> bool:
         """One attempt at sending one entry; True once Rent Manager has it."""
         async with self._semaphore:
-            row = self._claim(reference)
+            row = await asyncio.to_thread(self._claim, reference)
             if row is None:
                 return False
             entry = OutboxEntry.from_row(row)
             try:
                 payload = dict(entry.payload)
                 if entry.depends_on:
-                    parent = self.get(entry.depends_on)
+                    parent = await asyncio.to_thread(self.get, entry.depends_on)
                     if parent.status != SENT:
                         if parent.status == PARKED:
                             raise RentManagerRequestError(f"depends on parked write {parent.reference}")
                         # Not an attempt: wait for the parent without counting it.
-                        self._finish(reference, attempts=entry.attempts - 1,
-                                     next_attempt_at=time.time() + self.retry_base / 2)
+                        await asyncio.to_thread(self._finish, reference, attempts=entry.attempts - 1,
+                                                next_attempt_at=time.time() + self.retry_base / 2)
                         return False
                     payload["parent_id"] = parent.record_id
                 result = await self._send(entry, payload)
             except RentManagerRequestError as exc:
                 logger.error("outbox.parked kind=%s reference=%s error=%s", entry.kind, reference, exc)
-                self._finish(reference, status=PARKED, last_error=str(exc))
+                await asyncio.to_thread(self._finish, reference, status=PARKED, last_error=str(exc))
                 return False
             except (RentManagerUnavailable, RentManagerAuthError, RentManagerError) as exc:
                 delay = self.retry_max if isinstance(exc, RentManagerAuthError) else self._backoff(entry.attempts)
@@ -280,13 +284,14 @@ class Outbox:
                     "outbox.retry_later kind=%s reference=%s attempts=%d in=%.1fs error=%s",
                     entry.kind, reference, entry.attempts, delay, exc,
                 )
-                self._finish(reference, last_error=str(exc), next_attempt_at=time.time() + delay)
+                await asyncio.to_thread(self._finish, reference, last_error=str(exc), next_attempt_at=time.time() + delay)
                 return False
             except Exception as exc:  # a bug must not lose the write either
                 logger.exception("outbox.unexpected kind=%s reference=%s", entry.kind, reference)
-                self._finish(reference, last_error=repr(exc), next_attempt_at=time.time() + self._backoff(entry.attempts))
+                await asyncio.to_thread(self._finish, reference, last_error=repr(exc),
+                                        next_attempt_at=time.time() + self._backoff(entry.attempts))
                 return False
-            self._finish(reference, status=SENT, result=json.dumps(result), last_error=None)
+            await asyncio.to_thread(self._finish, reference, status=SENT, result=json.dumps(result), last_error=None)
             logger.info("outbox.sent kind=%s reference=%s attempts=%d", entry.kind, reference, entry.attempts)
             return True
 
@@ -366,7 +371,7 @@ class Outbox:
 
     async def deliver_due(self, limit: int = 50) -> int:
         """One pass over the entries whose time has come; returns how many were sent."""
-        references = self._due(limit)
+        references = await asyncio.to_thread(self._due, limit)
         if not references:
             return 0
         results = await asyncio.gather(*(self.deliver(ref) for ref in references))
@@ -374,11 +379,11 @@ class Outbox:
 
     async def run_worker(self, poll: float = 5.0) -> None:
         """Sends due writes until cancelled; wakes early when a new write is recorded."""
-        logger.info("outbox.worker.started pending=%d", self.counts()[PENDING])
+        logger.info("outbox.worker.started pending=%d", (await asyncio.to_thread(self.counts))[PENDING])
         while True:
             try:
                 await self.deliver_due()
-                wait = self._next_due_in()
+                wait = await asyncio.to_thread(self._next_due_in)
             except Exception:
                 logger.exception("outbox.worker.pass_failed")
                 wait = poll
