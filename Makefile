@@ -76,6 +76,8 @@ test: setup
 bench: train
 	$(PY) -m bench.rentmanager
 	$(PY) -m bench.turns
+	$(PY) -m bench.calls
+	$(PY) -m bench.llm
 
 standin: setup
 	$(PY) -m standins.rentmanager

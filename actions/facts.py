@@ -11,7 +11,7 @@ from typing import Optional
 
 from actions.property import Fact, Property
 
-FUZZY_CUTOFF = 0.85
+FUZZY_CUTOFF = 0.9  # "parkin" -> parking (0.92), but not "delivers" -> delivery (0.875)
 
 
 def find_fact(prop: Property, text: str, topic: Optional[str] = None) -> Optional[Fact]:
