@@ -11,11 +11,12 @@ import logging
 import re
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.call_log import call_reference, record_handled
+from actions.office import ContactFormValidation
 from actions.parsing import callback_number, clean_answer, yes_or_no
 from actions.services import get_services
 from actions.api.phones import spoken_digits
@@ -62,7 +63,7 @@ def summary(tracker: Tracker) -> str:
     return " ".join(sentences)
 
 
-class ValidateMaintenanceForm(FormValidationAction):
+class ValidateMaintenanceForm(ContactFormValidation):
     def name(self) -> Text:
         return "validate_maintenance_form"
 
@@ -104,9 +105,6 @@ class ValidateMaintenanceForm(FormValidationAction):
             return {"access_notes": "none"}
         return {"access_notes": text}
 
-    def validate_callback_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> Dict[Text, Any]:
-        return {"callback_number": callback_number(str(value or ""), tracker.get_slot("caller_phone"))}
 
 
 class ActionConfirmRequest(Action):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -84,15 +85,15 @@ class ActionTransfer(Action):
         return await transfer_or_take_message(dispatcher, tracker, domain, reason)
 
 
-class ValidateMessageForm(FormValidationAction):
-    def name(self) -> Text:
-        return "validate_message_form"
+class ContactFormValidation(FormValidationAction, ABC):
+    """The contact answers several forms ask for: a name and a callback number.
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> List[Text]:
-        if tracker.get_slot("caller_first_name"):
-            return [slot for slot in domain_slots if slot != "contact_name"]
-        return domain_slots
+    Abstract, so rasa-sdk does not register it as an action of its own.
+    """
+
+    @abstractmethod
+    def name(self) -> Text:
+        """The form's validation action name."""
 
     def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: DomainDict) -> Dict[Text, Any]:
@@ -101,6 +102,17 @@ class ValidateMessageForm(FormValidationAction):
     def validate_callback_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[Text, Any]:
         return {"callback_number": callback_number(str(value or ""), tracker.get_slot("caller_phone"))}
+
+
+class ValidateMessageForm(ContactFormValidation):
+    def name(self) -> Text:
+        return "validate_message_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot("caller_first_name"):
+            return [slot for slot in domain_slots if slot != "contact_name"]
+        return domain_slots
 
     def validate_message_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:

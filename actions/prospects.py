@@ -6,15 +6,14 @@ import logging
 from collections import Counter
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.call_log import record_handled
 from actions.facts import find_fact
 from actions.hours import office_status, when_words
-from actions.office import person_name
-from actions.parsing import callback_number
+from actions.office import ContactFormValidation
 from actions.records import file_history_for_caller
 from actions.services import get_services
 from actions.api.phones import spoken_digits
@@ -62,17 +61,9 @@ class ActionAvailability(Action):
         return [SlotSet("pending_question", "tour"), record_handled(tracker, "asked about availability")]
 
 
-class ValidateTourForm(FormValidationAction):
+class ValidateTourForm(ContactFormValidation):
     def name(self) -> Text:
         return "validate_tour_form"
-
-    def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> Dict[Text, Any]:
-        return {"contact_name": person_name(str(value or ""))}
-
-    def validate_callback_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> Dict[Text, Any]:
-        return {"callback_number": callback_number(str(value or ""), tracker.get_slot("caller_phone"))}
 
 
 class ActionRecordProspect(Action):

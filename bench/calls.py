@@ -16,18 +16,15 @@ import argparse
 import asyncio
 import random
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import List, Tuple
 
 import httpx
 
 from bench.rentmanager import percentile
 from simulator.call import CallConfig, SimulatedCall
-from stack.__main__ import latest_model, launch
-from stack.processes import free_port
+from bench.harness import bench_stack, model_name
 
 LINES = ["what are your hours", "where is your office", "do you allow dogs", "is there parking", "thank you"]
 CALLERS = ["+17185550134", "+17185550141", "+13475550188", "+17185550172"]
@@ -95,37 +92,22 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--gap", type=float, default=3.0, help="seconds between a caller's lines")
     parser.add_argument("--rm-delay", default="150-400", help="Rent Manager stand-in delay in ms")
     args = parser.parse_args(argv)
-    model = latest_model()
-    if not model:
-        raise SystemExit("error: no trained model; run `make train` first.")
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        tmp = Path(tmp_dir)
-        env = {"RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()),
-               "RENT_MANAGER_STANDIN_PORT": str(free_port())}
-        log_dir = Path(".state/logs/bench-calls")
-        log_dir.mkdir(parents=True, exist_ok=True)
-        group = launch(env, log_dir, model, {
-            "OUTBOX_DB_URL": f"sqlite:///{tmp}/outbox.sqlite3", "RENT_MANAGER_STANDIN_DB": f"{tmp}/rm.sqlite3",
-            "RENT_MANAGER_STANDIN_DELAY_MS": args.rm_delay, "ASSISTANT_CLOCK": "2026-11-24T11:00",
-            "TWILIO_SILENCE_SECONDS": "60"})
-        try:
-            rasa_url = group.by_name()["Rasa server"].base_url
-            asyncio.run(measure(rasa_url, 2, 0.2))  # warm-up: the tenant index and the model's graph
-            print(f"Simultaneous calls through ConversationRelay (model {Path(model).name}, "
-                  f"Rent Manager stand-in delay {args.rm_delay} ms, a line every {args.gap:g} s):")
-            for n in (int(x) for x in args.calls.split(",")):
-                greetings, turns, floor, failures = asyncio.run(measure(rasa_url, n, args.gap))
-                print(f"\nN = {n} calls")
-                print(stats("greeting (setup to first text)", greetings))
-                print(stats("relay turn (prompt to first text)", turns))
-                print(stats("REST floor (same lines)", floor))
-                if turns and floor:
-                    overhead = percentile(turns, 50) / percentile(floor, 50) - 1
-                    print(f"  relay overhead over the floor at p50: {overhead:+.0%}")
-                if failures:
-                    print(f"  failed: {len(failures)} ({failures[0]})")
-        finally:
-            group.stop()
+    with bench_stack("bench-calls", {"RENT_MANAGER_STANDIN_DELAY_MS": args.rm_delay}) as group:
+        rasa_url = group.by_name()["Rasa server"].base_url
+        asyncio.run(measure(rasa_url, 2, 0.2))  # warm-up: the tenant index and the model's graph
+        print(f"Simultaneous calls through ConversationRelay (model {model_name()}, "
+              f"Rent Manager stand-in delay {args.rm_delay} ms, a line every {args.gap:g} s):")
+        for n in (int(x) for x in args.calls.split(",")):
+            greetings, turns, floor, failures = asyncio.run(measure(rasa_url, n, args.gap))
+            print(f"\nN = {n} calls")
+            print(stats("greeting (setup to first text)", greetings))
+            print(stats("relay turn (prompt to first text)", turns))
+            print(stats("REST floor (same lines)", floor))
+            if turns and floor:
+                overhead = percentile(turns, 50) / percentile(floor, 50) - 1
+                print(f"  relay overhead over the floor at p50: {overhead:+.0%}")
+            if failures:
+                print(f"  failed: {len(failures)} ({failures[0]})")
     return 0
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 from pathlib import Path
 from typing import List, Optional
 
 from bench.rentmanager import percentile
 from simulator.call import CallConfig, SimulatedCall
-from stack.__main__ import latest_model, launch
+from bench.harness import bench_stack
 from stack.processes import Process, free_port
 
 # Questions no intent and no property-file fact covers: they reach the fallback and the LLM.
@@ -65,33 +64,23 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--first-token-ms", type=int, default=400)
     parser.add_argument("--tps", type=float, default=50)
     args = parser.parse_args(argv)
-    model = latest_model()
-    if not model:
-        raise SystemExit("error: no trained model; run `make train` first.")
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        tmp = Path(tmp_dir)
-        log_dir = Path(".state/logs/bench-llm")
-        log_dir.mkdir(parents=True, exist_ok=True)
-        openai_port = free_port()
-        llm = Process("OpenAI stand-in", [sys.executable, "-m", "standins.openai", "--port", str(openai_port),
-                                          "--first-token-ms", str(args.first_token_ms),
-                                          "--tokens-per-second", str(args.tps)],
-                      f"http://127.0.0.1:{openai_port}/_standin/health", log_path=str(log_dir / "openai.log"))
-        llm.start()
+    log_dir = Path(".state/logs/bench-llm")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    openai_port = free_port()
+    llm = Process("OpenAI stand-in", [sys.executable, "-m", "standins.openai", "--port", str(openai_port),
+                                      "--first-token-ms", str(args.first_token_ms),
+                                      "--tokens-per-second", str(args.tps)],
+                  f"http://127.0.0.1:{openai_port}/_standin/health", log_path=str(log_dir / "openai.log"))
+    llm.start()
+    try:
         llm.wait_healthy(30)
-        env = {"RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()),
-               "RENT_MANAGER_STANDIN_PORT": str(free_port())}
-        group = launch(env, log_dir, model, {
-            "OUTBOX_DB_URL": f"sqlite:///{tmp}/outbox.sqlite3", "RENT_MANAGER_STANDIN_DB": f"{tmp}/rm.sqlite3",
-            "ASSISTANT_CLOCK": "2026-11-24T11:00", "TWILIO_SILENCE_SECONDS": "60",
-            "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": f"http://127.0.0.1:{openai_port}/v1"})
-        try:
+        with bench_stack("bench-llm", {"OPENAI_API_KEY": "sk-standin",
+                                       "OPENAI_BASE_URL": f"http://127.0.0.1:{openai_port}/v1"}) as group:
             rasa_url = group.by_name()["Rasa server"].base_url
             asyncio.run(play(rasa_url, 1))  # warm-up
             fillers, answers = asyncio.run(play(rasa_url, args.calls))
-        finally:
-            group.stop()
-            llm.stop()
+    finally:
+        llm.stop()
     print(f"LLM answers on relay calls (stand-in: {args.first_token_ms} ms to first token, {args.tps:g} tokens/s):")
     for name, samples in (("filler (let me think about that)", fillers), ("first words of the answer", answers)):
         if samples:

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import List
 
 from bench.rentmanager import percentile
-from stack.__main__ import latest_model, launch
-from stack.processes import free_port
+from bench.harness import bench_stack, model_name
 from stack.shell import Conversation
 
 CALLS = [
@@ -68,30 +67,17 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--no-train", action="store_true", help="skip timing a full training run")
     args = parser.parse_args(argv)
-    model = latest_model()
-    if not model:
-        raise SystemExit("error: no trained model; run `make train` first.")
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        tmp = Path(tmp_dir)
-        env = {"RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()),
-               "RENT_MANAGER_STANDIN_PORT": str(free_port())}
-        log_dir = Path(".state/logs/bench")
-        log_dir.mkdir(parents=True, exist_ok=True)
-        group = launch(env, log_dir, model, {"OUTBOX_DB_URL": f"sqlite:///{tmp}/outbox.sqlite3",
-                                             "RENT_MANAGER_STANDIN_DB": f"{tmp}/rm.sqlite3",
-                                             "ASSISTANT_CLOCK": "2026-11-24T11:00"})
-        try:
-            rasa_url = group.processes[-1].base_url
-            play(rasa_url, 20)  # warm-up: first calls load the tenant index and the model's graph
-            greetings, samples = play(rasa_url, args.turns)
-        finally:
-            group.stop()
-        print(f"Caller turns through Rasa's REST channel (model {Path(model).name}, stand-in without delay):")
-        print(line("caller turn", samples))
-        print(line("greeting (incl. caller lookup)", greetings))
-        print(f"  goal: turn p95 under 50 ms -> {'met' if percentile(samples, 95) < 50 else 'NOT met'}")
-        if not args.no_train:
-            print(f"  training time (rasa train --force, 1 thread): {train_time(tmp / 'models'):.0f} s")
+    with bench_stack("bench-turns") as group:
+        rasa_url = group.by_name()["Rasa server"].base_url
+        play(rasa_url, 20)  # warm-up: first calls load the tenant index and the model's graph
+        greetings, samples = play(rasa_url, args.turns)
+    print(f"Caller turns through Rasa's REST channel (model {model_name()}, stand-in without delay):")
+    print(line("caller turn", samples))
+    print(line("greeting (incl. caller lookup)", greetings))
+    print(f"  goal: turn p95 under 50 ms -> {'met' if percentile(samples, 95) < 50 else 'NOT met'}")
+    if not args.no_train:
+        with tempfile.TemporaryDirectory() as scratch:
+            print(f"  training time (rasa train --force, 1 thread): {train_time(Path(scratch)):.0f} s")
     return 0
 
 
