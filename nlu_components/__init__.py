@@ -1,0 +1,1 @@
+"""Custom Rasa NLU graph components for the phone assistant (referenced from config.yml by module path)."""

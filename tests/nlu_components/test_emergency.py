@@ -1,0 +1,303 @@
+"""The EmergencyMatcher safety net: real Rasa Messages through the real component (and Rasa's own
+FallbackClassifier after it), with DIET's prediction stood in by the intent a message arrives with.
+
+The sentences are written from the emergency line in data/nlu/emergency.yml, one or more per clause
+of it, on both sides of the line.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+import yaml
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.data import TrainingType
+
+from nlu_components.emergency import DEFAULT_LEXICON, HAZARD_KEY, EmergencyMatcher, Lexicon
+
+EMERGENCY = "report_emergency"
+ROUTINE = "report_maintenance"
+
+
+@pytest.fixture(scope="module")
+def matcher(tmp_path_factory: pytest.TempPathFactory) -> EmergencyMatcher:
+    storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
+    return EmergencyMatcher.create(
+        {**EmergencyMatcher.get_default_config()},
+        storage,
+        Resource("emergency_matcher"),
+        ExecutionContext(graph_schema=None, model_id="test"),  # type: ignore[arg-type]
+    )
+
+
+def diet_message(text: str, ranking: Dict[str, float]) -> Message:
+    """A message as DIETClassifier leaves it: its top intent and its ranking."""
+    ordered = sorted(ranking.items(), key=lambda kv: -kv[1])
+    message = Message(data={TEXT: text})
+    message.set(INTENT, {"name": ordered[0][0], "confidence": ordered[0][1]}, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [{"name": n, "confidence": c} for n, c in ordered], add_to_output=True)
+    return message
+
+
+def run(matcher: EmergencyMatcher, text: str, diet: Optional[Dict[str, float]] = None) -> Message:
+    message = diet_message(text, diet or {ROUTINE: 0.7, "inform": 0.2, EMERGENCY: 0.1})
+    [message] = matcher.process([message])
+    [message] = FallbackClassifier({"threshold": 0.45, "ambiguity_threshold": 0.05}).process([message])
+    return message
+
+
+# -- the emergency side of the line: promoted whatever DIET said ------------------------------------
+EMERGENCIES: List[tuple] = [
+    ("gas", "I can smell gas out in the hallway"),
+    ("gas", "there's a strong gas odor near my stove"),
+    ("gas", "my oven is leaking gas I think"),
+    ("gas", "the whole floor smells like rotten eggs"),
+    ("fire", "there is a fire in the building"),
+    ("fire", "the toaster caught fire"),
+    ("fire", "smoke is coming out from under the bathroom door"),
+    ("fire", "I smell something burning in the walls"),
+    ("electrical", "the outlet in the kitchen is throwing sparks"),
+    ("electrical", "the light switch sparked when I touched it"),
+    ("electrical", "the outlet is melting and the plug is black"),
+    ("co", "the carbon monoxide alarm is going off"),
+    ("co", "my CO detector keeps going off and everyone has a headache"),
+    ("co", "the carbon monoxide detector is screaming"),
+    ("water", "water is pouring through the ceiling in my bedroom"),
+    ("water", "water is dripping out of the light fixture"),
+    ("water", "a pipe burst under the sink"),
+    ("water", "the hot water tank exploded"),
+    ("water", "the laundry room is flooding"),
+    ("water", "the toilet overflowed and the water is spreading into the hallway"),
+    ("water", "the leak is going into the apartment below me"),
+    ("water", "water won't stop coming and I can't turn it off"),
+    ("water", "sewage is coming up out of my tub"),
+    ("water", "the floor drain is backing up with sewage"),
+    ("water", "we have no water at all"),
+    ("water", "nothing comes out of any faucet"),
+    ("water", "the pipes froze overnight"),
+    ("heat", "there's no heat in the apartment"),
+    ("heat", "the heat is out and it's freezing"),
+    ("heat", "the boiler died last night"),
+    ("power", "there's no power anywhere in my apartment"),
+    ("power", "the electricity went out in my whole unit and my neighbors still have lights"),
+    ("security", "someone broke in and now my door won't lock"),
+    ("security", "burglars smashed my window and I can't close it"),
+    ("security", "my front door got kicked in"),
+    (None, "this is an emergency"),
+    (None, "I need emergency maintenance"),
+]
+
+
+@pytest.mark.parametrize("kind,text", EMERGENCIES)
+def test_unmistakable_emergencies_are_promoted(matcher: EmergencyMatcher, kind: Optional[str], text: str) -> None:
+    message = run(matcher, text)
+    assert message.get(INTENT)["name"] == EMERGENCY
+    assert message.get(INTENT)["confidence"] >= 0.9
+    hazard = message.get(HAZARD_KEY)
+    assert hazard["decision"] == "promoted"
+    assert hazard["kind"] == kind
+    assert hazard["diet_intent"]["name"] == ROUTINE
+
+
+def test_promotion_keeps_diets_ranking_and_survives_the_fallback(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "I smell gas", {"greet": 0.96, ROUTINE: 0.03, EMERGENCY: 0.01})
+    ranking = message.get(INTENT_RANKING_KEY)
+    assert [r["name"] for r in ranking] == [EMERGENCY, "greet", ROUTINE]
+    assert ranking[0]["confidence"] == pytest.approx(0.96)
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+    assert ranking[1]["confidence"] > ranking[2]["confidence"]  # DIET's order of the rest is kept
+    assert message.get(HAZARD_KEY)["kind"] == "gas"
+    assert "hazard" in message.as_dict(only_output_properties=True)
+
+
+def test_an_emergency_diet_already_found_is_confirmed_untouched(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "the kitchen is on fire", {EMERGENCY: 0.97, ROUTINE: 0.03})
+    assert message.get(INTENT) == {"name": EMERGENCY, "confidence": 0.97}
+    assert message.get(HAZARD_KEY)["decision"] == "confirmed"
+
+
+# -- the routine side of the line: never promoted ------------------------------------------------
+ROUTINE_SIDE = [
+    "the smoke detector keeps chirping I think it needs a battery",
+    "my carbon monoxide detector chirps every few minutes",
+    "there's an old water stain on the bathroom ceiling",
+    "the paint on the ceiling is peeling",
+    "the kitchen sink drains really slow",
+    "the heat is low in the bedroom",
+    "the radiator is only lukewarm",
+    "the heat isn't strong enough",
+    "one light in the kitchen is out",
+    "the bulb in the hallway burned out",
+    "I have no hot water but the cold works",
+    "there's a small leak under the sink I put a bucket under it",
+    "the faucet drips all night",
+    "the washer left a little puddle on the floor",
+    "the stove burner won't light and there's no gas smell",
+    "I don't smell gas but the pilot is out",
+    "the breaker keeps tripping",
+    "I locked myself out",
+    "my door doesn't latch right",
+    "the window won't close all the way",
+    "the toilet keeps running",
+    "the ceiling is leaking a little when it rains",
+]
+
+
+@pytest.mark.parametrize("text", ROUTINE_SIDE)
+def test_routine_problems_are_never_promoted(matcher: EmergencyMatcher, text: str) -> None:
+    message = run(matcher, text, {ROUTINE: 0.8, EMERGENCY: 0.15, "inform": 0.05})
+    assert message.get(INTENT)["name"] == ROUTINE
+    assert message.get(HAZARD_KEY)["decision"] == "none"
+
+
+# hazard words that are not a hazard: other intents keep their intent
+NOT_A_HAZARD = [
+    ("out_of_scope", "where's the closest gas station"),
+    ("out_of_scope", "how do I fire up the grill"),
+    ("out_of_scope", "what time are the fireworks"),
+    ("ask_property_fact", "is gas included in the rent"),
+    ("ask_property_fact", "is smoking allowed in the building"),
+    ("ask_property_fact", "is the building in a flood zone"),
+    ("ask_property_fact", "can I pay the water bill online"),
+    ("ask_office_hours", "what's the emergency number after hours"),
+    ("out_of_scope", "what should I do if I smell gas"),
+    ("report_maintenance", "my neighbor is smoking cigarettes in the hallway"),
+    ("report_maintenance", "where is the fire escape key"),
+    ("report_maintenance", "the fire alarm in the hall has a dead battery"),
+    ("report_maintenance", "it's not an emergency but my sink is clogged"),
+    ("report_maintenance", "the power was out on the whole block because of the storm"),
+    ("report_maintenance", "one outlet in the bedroom has no power"),
+    ("report_maintenance", "my key broke in the lock"),
+    ("inform", "call me at seven one eight nine one one two two three three"),
+    ("deny", "no problem"),
+    ("deny", "no thanks"),
+]
+
+
+@pytest.mark.parametrize("intent,text", NOT_A_HAZARD)
+def test_hazard_words_that_are_not_a_hazard(matcher: EmergencyMatcher, intent: str, text: str) -> None:
+    message = run(matcher, text, {intent: 0.9, EMERGENCY: 0.06, "greet": 0.04})
+    assert message.get(INTENT)["name"] == intent
+
+
+def test_negated_hazards_do_not_fire() -> None:
+    lexicon = Lexicon.load()
+    for text in ("there's no gas smell", "no sparks or smoke just a dead outlet", "it's not on fire",
+                 "there was no break in I just lost my key and the door won't lock"):
+        assert lexicon.analyse(text).emergency is None, text
+
+
+# -- routine problems DIET took for emergencies -----------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "the smoke alarm chirps every minute",
+    "there's an old stain on my ceiling",
+    "the tub drains really slowly",
+    "the heat is kind of weak",
+    "no hot water since this morning",
+    "the outlet by my bed doesn't work",
+])
+def test_routine_problems_diet_took_for_emergencies_are_demoted(matcher: EmergencyMatcher, text: str) -> None:
+    message = run(matcher, text, {EMERGENCY: 0.8, ROUTINE: 0.15, "inform": 0.05})
+    assert message.get(INTENT)["name"] == ROUTINE
+    assert message.get(HAZARD_KEY)["decision"] == "demoted"
+    assert message.get(INTENT_RANKING_KEY)[1]["name"] == EMERGENCY
+
+
+def test_routine_words_beside_an_alarm_word_leave_diets_emergency(matcher: EmergencyMatcher) -> None:
+    # "chirping" is routine, but "screaming" may be the alarm sounding: no rule is sure, DIET decides
+    message = run(matcher, "the smoke detector was chirping and now it's screaming", {EMERGENCY: 0.8, ROUTINE: 0.2})
+    assert message.get(INTENT)["name"] == EMERGENCY
+    assert message.get(HAZARD_KEY)["decision"] == "kept"
+
+
+def test_demotion_can_be_switched_off() -> None:
+    matcher = EmergencyMatcher({"demote_routine": False, "require_hazard_word": False})
+    for text in ("the smoke alarm chirps every minute", "two adults and a kid"):
+        message = run(matcher, text, {EMERGENCY: 0.8, ROUTINE: 0.2})
+        assert message.get(INTENT)["name"] == EMERGENCY
+
+
+def test_a_message_without_text_is_left_alone(matcher: EmergencyMatcher) -> None:
+    message = Message(data={})
+    [out] = matcher.process([message])
+    assert out.get(INTENT) is None and out.get(HAZARD_KEY) is None
+
+
+# -- the lexicon file ------------------------------------------------------------------------------
+def test_a_designer_can_extend_the_lexicon(tmp_path: Path) -> None:
+    spec = yaml.safe_load(DEFAULT_LEXICON.read_text())
+    text = "the radiator is blowing out steam into the room"
+    assert Lexicon(spec).analyse(text).emergency is None
+    spec["cues"]["steam"] = ["steam", "live steam"]
+    spec["cues"]["blowing"] = ["blowing out", "shooting out", "hissing out"]
+    spec["emergency_rules"].append({"name": "steam leak", "hazard": "heat", "all": ["blowing", "steam"], "window": 2})
+    path = tmp_path / "lexicon.yml"
+    path.write_text(yaml.safe_dump(spec))
+    matcher = EmergencyMatcher({"lexicon": str(path)})
+    message = run(matcher, text)
+    assert message.get(INTENT)["name"] == EMERGENCY
+    assert message.get(HAZARD_KEY)["rule"] == "steam leak"
+
+
+def test_a_rule_naming_an_unknown_cue_is_an_error() -> None:
+    spec = yaml.safe_load(DEFAULT_LEXICON.read_text())
+    spec["emergency_rules"].append({"name": "typo", "all": ["gsa"]})
+    with pytest.raises(ValueError, match="gsa"):
+        Lexicon(spec)
+
+
+def test_an_unquoted_yaml_no_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "lexicon.yml"
+    path.write_text(DEFAULT_LEXICON.read_text().replace('no_word: ["no",', "no_word: [no,"))
+    with pytest.raises(ValueError, match="quotes"):
+        Lexicon.load(str(path))
+
+
+# -- the pipeline ----------------------------------------------------------------------------------
+def test_config_runs_it_after_diet_and_before_the_fallback() -> None:
+    config = yaml.safe_load(Path("config.yml").read_text())
+    names = [c["name"] for c in config["pipeline"]]
+    position = names.index("nlu_components.emergency.EmergencyMatcher")
+    assert names.index("DIETClassifier") < position < names.index("FallbackClassifier")
+
+
+def test_the_default_recipe_builds_a_graph_with_it() -> None:
+    config = yaml.safe_load(Path("config.yml").read_text())
+    graphs = DefaultV1Recipe().graph_config_for_recipe(config, {}, training_type=TrainingType.NLU)
+    nodes = [n for n in graphs.predict_schema.nodes.values() if n.uses is EmergencyMatcher]
+    assert len(nodes) == 1 and nodes[0].fn == "process"
+
+
+# -- DIET's emergencies that name no subject of the emergency line --------------------------------
+@pytest.mark.parametrize("text,runner_up", [
+    ("two adults and a kid", "inform"),
+    ("what's the temperature outside right now", "out_of_scope"),
+    ("any vacancies coming up", "ask_availability"),
+    ("um the uh stove", "inform"),
+    ("how much does a gallon of gas cost", "out_of_scope"),
+    ("is heat included in the rent", "ask_property_fact"),
+])
+def test_an_emergency_naming_no_hazard_subject_falls_to_diets_next_intent(
+    matcher: EmergencyMatcher, text: str, runner_up: str
+) -> None:
+    message = run(matcher, text, {EMERGENCY: 0.9, runner_up: 0.08, "greet": 0.02})
+    assert message.get(INTENT) == {"name": runner_up, "confidence": pytest.approx(0.9)}
+    assert message.get(HAZARD_KEY)["decision"] == "implausible"
+
+
+@pytest.mark.parametrize("text", [
+    "the ceiling is caving in",
+    "there's water all over",
+    "please hurry I need help",
+    "my neighbor's door is hot to touch",
+])
+def test_an_emergency_naming_a_hazard_subject_is_left_to_diet(matcher: EmergencyMatcher, text: str) -> None:
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == EMERGENCY
