@@ -20,6 +20,7 @@ from actions.parsing import clean_answer
 from actions.voice import DomainDict, property_file, say
 
 MAX_FAILED_ATTEMPTS = 2
+UNANSWERED = "asked something the assistant could not answer"
 
 
 async def offer_help(
@@ -29,14 +30,17 @@ async def offer_help(
 
     Always sets `needs_transfer` (true or false): the rules after the fallback read it.
     """
-    failed = int(tracker.get_slot("failed_attempts") or 0) + 1
+    # Failures count in a row: anything the assistant did manage since resets the count.
+    handled = tracker.get_slot("handled") or []
+    in_a_row = bool(handled) and handled[-1] == UNANSWERED
+    failed = (int(tracker.get_slot("failed_attempts") or 0) if in_a_row else 0) + 1
     if may_hand_over and failed >= MAX_FAILED_ATTEMPTS:
         say(dispatcher, tracker, domain, "utter_fallback_transfer")
         return [SlotSet("failed_attempts", 0), SlotSet("needs_transfer", True)]
     say(dispatcher, tracker, domain, "utter_fallback_offer_transfer")
     return [SlotSet("failed_attempts", failed), SlotSet("pending_question", "transfer"),
             SlotSet("needs_transfer", False),
-            record_handled(tracker, "asked something the assistant could not answer")]
+            record_handled(tracker, UNANSWERED)]
 
 
 class ActionFallback(Action):

@@ -3,7 +3,8 @@
 rasa-sdk imports the package `rasa_sdk_plugins` (if importable) and calls `init_hooks`;
 our hook adds Sanic listeners that start the outbox worker and the caller directory
 refresher after the server starts, and close them before it stops. It also adds
-`GET /outbox`, the outbox counts and parked writes, for the dashboard and for people.
+`GET /outbox` (the outbox counts and parked writes) and `GET /status` (the LLM's state,
+the outbox, Rent Manager), for the dashboard and for people.
 """
 from __future__ import annotations
 
@@ -56,7 +57,18 @@ class _OurPlugin:
             ]
             return response.json({"counts": outbox.counts(), "parked": parked})
 
+        async def status(_request: Request) -> response.HTTPResponse:
+            """Health of what the actions depend on, for the dashboard."""
+            services = get_services()
+            return response.json({
+                "llm": services.llm.status(),
+                "outbox": services.outbox.counts(),
+                "rentmanager": {"base_url": services.settings.base_url, "standin": services.settings.is_standin,
+                                "tenants_indexed": services.directory.size},
+            })
+
         app.register_listener(start, "after_server_start")
+        app.add_route(status, "/status", methods=["GET"])
         app.register_listener(stop, "before_server_stop")
         app.add_route(outbox_status, "/outbox", methods=["GET"])
 

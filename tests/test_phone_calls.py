@@ -259,3 +259,49 @@ async def test_the_call_is_logged_when_the_caller_hangs_up(office_open: Stack) -
         logged = [n for n in office_open.rm("/Tenants/2/HistoryNotes") if "asked for office hours" in n["Note"]]
         time.sleep(0.3)
     assert len(logged) == 1
+
+
+async def test_a_transfer_nobody_answers_comes_back_for_a_message(office_open: Stack) -> None:
+    from simulator.signing import signature_headers
+
+    params = {"CallSid": "CA" + "7" * 32, "DialCallStatus": "no-answer", "From": MARIA, "To": OFFICE}
+    url = f"{PUBLIC}/webhooks/twilio/dial-result"
+    response = httpx.post(f"{office_open.rasa_url}/webhooks/twilio/dial-result", data=params,
+                          headers=signature_headers(TOKEN, url, params))
+    assert response.status_code == 200
+    assert "<ConversationRelay" in response.text and '<Parameter name="transfer_failed" value="1" />' in response.text
+
+
+async def test_with_the_llm_out_of_quota_a_whole_call_works_unchanged(office_open: Stack) -> None:
+    port = free_port()
+    llm = Process("openai", [sys.executable, "-m", "standins.openai", "--port", str(port)],
+                  f"http://127.0.0.1:{port}/_standin/health", log_path=str(office_open.log_dir / "openai.log"))
+    llm.start()
+    try:
+        llm.wait_healthy(30)
+        httpx.post(f"http://127.0.0.1:{port}/_standin/faults", json={"mode": "insufficient_quota", "count": None})
+        office_open.restart_actions(OPENAI_API_KEY="sk-standin", OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1")
+        before = last_issue_id(office_open)
+        async with SimulatedCall(office_open.config()) as call:
+            assert "Hi Maria" in (await call.start()).text
+            first = await call.say("who won the game last night")
+            assert "connect you with" in first.text  # the deterministic offer, not dead air
+            assert (await call.say("no thanks")).text
+            await call.say("my bathroom toilet keeps running")
+            await call.say("yes you can go in")
+            await call.say("no")
+            await call.say("this number is fine")
+            assert "recorded your request" in (await call.say("yes")).text
+            assert "We're open right now" in (await call.say("what are your hours")).text
+            calls_to_llm = len(httpx.get(f"http://127.0.0.1:{port}/_standin/requests").json()["requests"])
+            await call.say("do you know a good dentist")
+            status = httpx.get(office_open.group.by_name()["action server"].base_url + "/status").json()
+            assert status["llm"]["state"] == "quota_exhausted"
+            reply = await call.say("can i talk to someone")
+            assert reply.end == "transfer" and reply.dial.number == OFFICE
+        assert calls_to_llm == 1, "one call hit the quota; the breaker kept the rest away"
+        assert len(httpx.get(f"http://127.0.0.1:{port}/_standin/requests").json()["requests"]) == calls_to_llm
+        assert issues_after(office_open, before)
+    finally:
+        llm.stop()
+        office_open.restart_actions(OPENAI_API_KEY="", OPENAI_BASE_URL="")

@@ -235,9 +235,13 @@ async def test_property_fact_by_topic_and_by_fuzzy_word(live: StandIn) -> None:
 async def test_fallback_offers_a_person_then_hands_over(live: StandIn) -> None:
     events, messages = await run(ActionFallback(), tracker("who won the game", "out_of_scope"))
     assert slots_set(events)["needs_transfer"] is False and "connect you" in texts(messages)[0]
-    events, messages = await run(ActionFallback(), tracker("order me a pizza", "out_of_scope",
-                                                           slots={"failed_attempts": 1}))
+    unanswered = {"failed_attempts": 1, "handled": ["asked something the assistant could not answer"]}
+    events, messages = await run(ActionFallback(), tracker("order me a pizza", "out_of_scope", slots=unanswered))
     assert slots_set(events)["needs_transfer"] is True
+    helped_since = {"failed_attempts": 1, "handled": ["asked something the assistant could not answer",
+                                                      "asked for office hours"]}
+    events, _ = await run(ActionFallback(), tracker("order me a pizza", "out_of_scope", slots=helped_since))
+    assert slots_set(events)["needs_transfer"] is False, "failures count in a row"
 
 
 async def test_goodbye_logs_the_call_once(live: StandIn) -> None:
