@@ -59,6 +59,13 @@ class ActionAskAccessNotes(AskSlotAction):
 class ActionAskCallbackNumber(AskSlotAction):
     slot = "callback_number"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if not tracker.get_slot("caller_phone"):
+            # A hidden caller ID: "this number" would mean nothing.
+            say(dispatcher, tracker, domain, "utter_ask_callback_number_hidden")
+            return []
+        return await super().run(dispatcher, tracker, domain)
+
 
 class ActionAskContactName(AskSlotAction):
     slot = "contact_name"

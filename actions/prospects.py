@@ -33,7 +33,10 @@ def describe_units(units: List[Dict[str, Any]], property_names: Dict[int, str]) 
         groups[(kind, property_names.get(unit.get("PropertyID"), "one of our buildings"))] += 1
     phrases = []
     for (kind, place), count in sorted(groups.items()):
-        phrases.append(f"{'a' if count == 1 else number_words(count)} {kind}{'' if count == 1 else 's'} at {place}")
+        if count == 1:
+            phrases.append(f"a {kind} at {place}")
+        else:
+            phrases.append(f"{number_words(count)} {kind} apartments at {place}")
     return phrases
 
 

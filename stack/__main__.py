@@ -22,6 +22,7 @@ from stack.processes import Group, Process, port_in_use
 
 logger = logging.getLogger("stack")
 VENV_BIN = Path(sys.executable).parent
+PROSPECT_NUMBER = "+13475550100"
 
 
 def _port(env: Dict[str, str], name: str, default: int) -> int:
@@ -94,7 +95,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     parser.add_argument("--shell", action="store_true", help="talk to the assistant in this terminal")
     parser.add_argument("--caller", default=os.environ.get("CALLER", "+17185550134"),
-                        help='caller number for --shell ("prospect" for an unknown number)')
+                        help=f'caller number for --shell ("prospect": {PROSPECT_NUMBER}, on file for no tenant)')
     parser.add_argument("--logs", default=".state/logs", help="where each process writes its log")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -134,7 +135,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.shell:
             from stack.shell import converse
 
-            return converse(group.processes[-1].base_url, None if args.caller == "prospect" else args.caller)
+            # "prospect": a number that is on file for no tenant, as an unknown caller's would be.
+            caller = PROSPECT_NUMBER if args.caller == "prospect" else args.caller
+            return converse(group.processes[-1].base_url, caller)
         print("\nPress Ctrl-C to stop everything.", flush=True)
         while all(p.popen and p.popen.poll() is None for p in group.processes):
             time.sleep(0.5)

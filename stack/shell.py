@@ -49,7 +49,7 @@ def render(messages: List[Dict[str, Any]]) -> List[str]:
 
 def converse(rasa_url: str, caller: Optional[str]) -> int:
     conversation = Conversation(rasa_url, caller)
-    print(f"\nCalling as {caller or 'an unknown number (prospect)'}. Type /quit to hang up.\n")
+    print(f"\nCalling as {caller or 'a hidden number'}. Type /quit to hang up.\n")
     for line in render(conversation.send("/greet")):
         print(line)
     try:
