@@ -58,20 +58,22 @@ class RelaySession:
         self.worker: Optional[asyncio.Task] = None
         self.digits = ""
         self.dtmf_timer: Optional[asyncio.TimerHandle] = None
+        self._activity = asyncio.Event()  # the caller spoke or a turn ended: re-arm the silence timer
 
     async def run(self) -> None:
+        watcher = asyncio.ensure_future(self._watch_silence())
         try:
             while not self.closed:
                 try:
-                    raw = await self.ws.recv(timeout=0.25)
+                    raw = await self.ws.recv()
                 except Exception:  # ConnectionClosed, WebsocketClosed, CancelledError: the call is gone
                     break
                 if raw is None:
-                    await self._check_silence()
                     continue
                 await self._on_frame(raw)
         finally:
             self.closed = True
+            watcher.cancel()
             if self.call is not None and self.sessions.get(self.call.call_sid) is self:
                 del self.sessions[self.call.call_sid]
             if self.dtmf_timer:
@@ -144,6 +146,33 @@ class RelaySession:
     def _heard_caller(self) -> None:
         self.silences = 0
         self.idle_since = None
+        self._activity.set()
+
+    async def _watch_silence(self) -> None:
+        """Sleeps until the caller has been silent long enough; woken by any activity.
+
+        One timer per call rather than polling the socket: a hundred calls must not mean
+        hundreds of wake-ups a second in the Rasa server.
+        """
+        while not self.closed:
+            if self.idle_since is None:
+                await self._activity.wait()
+                self._activity.clear()
+                continue
+            remaining = self.idle_since + self.settings.silence_seconds - time.monotonic()
+            if remaining > 0:
+                try:
+                    await asyncio.wait_for(self._activity.wait(), remaining)
+                    self._activity.clear()
+                    continue
+                except asyncio.TimeoutError:
+                    pass
+            await self._check_silence()
+
+    def _close(self) -> None:
+        """The assistant ended the call: stop, and close the socket so the read loop ends too."""
+        self.closed = True
+        asyncio.ensure_future(self.ws.close())
 
     async def push(self, text: str) -> bool:
         """A sentence the action server pushes while its action is still running."""
@@ -205,6 +234,7 @@ class RelaySession:
             finally:
                 self.busy = False
                 self.idle_since = time.monotonic()
+                self._activity.set()
 
     async def _deliver_greeting(self) -> None:
         """The greeting the incoming webhook started while Twilio was opening this socket."""
@@ -251,7 +281,7 @@ class RelaySession:
             self.call.state = "transferring"
         self.call.handoff = decided
         await self.writer.end(decided)
-        self.closed = True
+        self._close()
 
     async def _fail(self) -> None:
         await self.writer.say(APOLOGY)
@@ -272,4 +302,4 @@ class RelaySession:
             await self.writer.say(SILENCE_GOODBYE)
             self.call.handoff = {"action": "hangup", "reason": "silence"}
             await self.writer.end(self.call.handoff)
-            self.closed = True
+            self._close()

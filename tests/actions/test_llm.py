@@ -168,3 +168,15 @@ async def test_with_quota_gone_the_fallback_is_deterministic_and_fast(with_llm: 
     await run(ActionFallback(), tracker("can i put up a satellite dish", "nlu_fallback"))
     assert len(with_llm.requests()) == calls
     assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize("mode", ["insufficient_quota", "rate_limit", "server_error", "hang", "malformed", "auth"])
+async def test_every_fault_mode_still_answers_the_caller_within_the_budget(with_llm: OpenAIStandIn,
+                                                                           mode: str) -> None:
+    with_llm.fault(mode=mode, count=None)
+    started = time.monotonic()
+    events, messages = await run(ActionFallback(), tracker("can i put a hot tub on my balcony", "nlu_fallback"))
+    elapsed = time.monotonic() - started
+    assert texts(messages)[0].startswith("I'm sorry, I'm not sure I can help with that.")
+    assert slots_set(events)["pending_question"] == "transfer"
+    assert elapsed < 1.5 + 0.5, f"{mode}: {elapsed:.2f}s is past the 1.5 s budget"
