@@ -7,7 +7,6 @@ many of those happen, the call is logged once.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -15,6 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.records import call_reference, file_history_for_caller
 from actions.voice import DomainDict, now, property_file
 
 logger = logging.getLogger(__name__)
@@ -25,12 +25,6 @@ def record_handled(tracker: Tracker, what: str) -> Dict[str, Any]:
     handled = list(tracker.get_slot("handled") or [])
     handled.append(what)
     return SlotSet("handled", handled)
-
-
-def call_reference(tracker: Tracker, kind: str = "CALL") -> str:
-    """A stable outbox reference for this conversation (the CallSid on the phone)."""
-    digest = hashlib.sha1(tracker.sender_id.encode("utf-8")).hexdigest()[:16].upper()
-    return f"PA-{kind}-{digest}"
 
 
 def call_note(tracker: Tracker, extra: Optional[List[str]] = None) -> str:
@@ -53,8 +47,6 @@ def call_note(tracker: Tracker, extra: Optional[List[str]] = None) -> str:
 
 async def log_call(tracker: Tracker, extra: Optional[List[str]] = None) -> Optional[str]:
     """Records the call log in the outbox (never raises: the caller must not notice)."""
-    from actions.records import file_history_for_caller
-
     try:
         return await file_history_for_caller(
             tracker, call_note(tracker, extra), name=tracker.get_slot("contact_name"),

@@ -14,9 +14,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.call_log import call_reference, log_call, record_handled
+from actions.call_log import log_call, record_handled
 from actions.config import CallSettings
 from actions.maintenance import issue_payload
+from actions.records import call_reference
 from actions.services import get_services
 from actions.voice import DomainDict, handoff, property_file, say
 

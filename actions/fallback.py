@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.call_log import record_handled
 from actions.facts import find_fact
+from actions.llm_responder import answer
 from actions.maintenance import describes_problem
 from actions.parsing import clean_answer
 from actions.voice import DomainDict, property_file, say
@@ -56,13 +57,15 @@ class ActionFallback(Action):
                     FollowupAction("maintenance_form")]
         fact = find_fact(property_file(), text)
         if fact is not None:
-            from actions.prospects import say_fact
-
             say_fact(dispatcher, tracker, domain, fact.answer)
             return [SlotSet("needs_transfer", False), record_handled(tracker, f"asked about {fact.topic}")]
-        from actions.llm_responder import answer
-
         answered = await answer(dispatcher, tracker, domain)
         if answered is not None:
             return answered
         return await offer_help(dispatcher, tracker, domain)
+
+
+def say_fact(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, text: str) -> None:
+    """A property-file fact, worded "Like I said, ..." when the caller asks again."""
+    lower = text[0].lower() + text[1:] if text else text
+    say(dispatcher, tracker, domain, "utter_property_fact", answer=text, answer_lower=lower)

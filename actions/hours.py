@@ -74,10 +74,6 @@ def _at(local: datetime, t: time, prop: Property) -> datetime:
     return datetime.combine(local.date(), t, tzinfo=prop.timezone)
 
 
-def is_open(prop: Property, now: datetime) -> bool:
-    return office_status(prop, now).is_open
-
-
 def hours_summary(prop: Property) -> str:
     """"Monday to Friday nine to five, Saturday ten to two, closed Sunday." """
     days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]

@@ -15,9 +15,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.call_log import call_reference, record_handled
+from actions.call_log import record_handled
 from actions.office import ContactFormValidation
 from actions.parsing import callback_number, clean_answer, yes_or_no
+from actions.records import call_reference
 from actions.services import get_services
 from actions.api.phones import spoken_digits
 from actions.speech import spoken_unit

@@ -62,10 +62,10 @@ async def transfer_or_take_message(
     if status.is_open and not transfer_failed:
         say(dispatcher, tracker, domain, "utter_transfer")
         number = CallSettings.from_env().transfer_number
-        handled = record_handled(tracker, f"transferred to the office ({reason})")
+        done = f"transferred to the office ({reason})"
         handoff(dispatcher, "transfer", number, reason)
-        await log_call(tracker, extra=[handled["value"][-1]])
-        return [SlotSet("office_open", True), SlotSet("pending_question", None), handled]
+        await log_call(tracker, extra=[done])
+        return [SlotSet("office_open", True), SlotSet("pending_question", None), record_handled(tracker, done)]
     if transfer_failed:
         say(dispatcher, tracker, domain, "utter_transfer_failed_take_message")
     else:

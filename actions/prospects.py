@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.call_log import record_handled
 from actions.facts import find_fact
+from actions.fallback import offer_help, say_fact
 from actions.hours import office_status, when_words
 from actions.office import ContactFormValidation
 from actions.records import file_history_for_caller
@@ -97,13 +98,6 @@ class ActionPropertyFact(Action):
         topic = next(tracker.get_latest_entity_values("topic"), None)
         fact = find_fact(property_file(), tracker.latest_message.get("text") or "", topic)
         if fact is None:
-            from actions.fallback import offer_help
-
             return await offer_help(dispatcher, tracker, domain, may_hand_over=False)
         say_fact(dispatcher, tracker, domain, fact.answer)
         return [record_handled(tracker, f"asked about {fact.topic}")]
-
-
-def say_fact(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, answer: str) -> None:
-    lower = answer[0].lower() + answer[1:] if answer else answer
-    say(dispatcher, tracker, domain, "utter_property_fact", answer=answer, answer_lower=lower)

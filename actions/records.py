@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from typing import Optional
 
@@ -14,6 +15,12 @@ logger = logging.getLogger(__name__)
 PROSPECT_LOOKUP_SECONDS = 1.5
 
 
+def call_reference(tracker: Tracker, kind: str = "CALL") -> str:
+    """A stable outbox reference for this conversation (the CallSid on the phone)."""
+    digest = hashlib.sha1(tracker.sender_id.encode("utf-8")).hexdigest()[:16].upper()
+    return f"PA-{kind}-{digest}"
+
+
 async def default_property_id() -> Optional[int]:
     """The first active property: where a new prospect is filed when no unit is known."""
     services = get_services()
@@ -24,8 +31,6 @@ async def default_property_id() -> Optional[int]:
 
 async def prospect_reference(tracker: Tracker, name: Optional[str]) -> tuple:
     """("Prospects", id, None) for a prospect on file, else ("Prospects", None, outbox ref) of a new one."""
-    from actions.call_log import call_reference
-
     services = get_services()
     phone = tracker.get_slot("caller_phone")
     if phone:
@@ -56,8 +61,6 @@ async def file_history_for_caller(
     suffix: str = "NOTE", wait: float = 1.0,
 ) -> str:
     """A history note on the calling tenant, or on the caller's prospect record (created if new)."""
-    from actions.call_log import call_reference
-
     services = get_services()
     category = property_file().history_category
     reference = reference or call_reference(tracker, suffix)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, Optional
 
 DEFAULT_HINTS = (
     "Port Richmond Avenue,Richmond Terrace,Castleton Avenue,Staten Island,apartment,unit,"
@@ -91,8 +91,3 @@ class PhoneSettings:
 def _origin(url: str) -> str:
     scheme, rest = url.split("://", 1)
     return f"{scheme}://{rest.split('/', 1)[0]}"
-
-
-def split_query(url: str) -> Tuple[str, str]:
-    path, _, query = url.partition("?")
-    return path, query

@@ -8,7 +8,7 @@ import pytest
 
 import actions.services as services_module
 from actions.asking import ActionAskAccessPermission
-from actions.call_log import call_reference
+from actions.records import call_reference
 from actions.caller import ActionGreet, ActionSessionStart
 from actions.emergency import ActionHandleEmergency, hazard_kind
 from actions.fallback import ActionFallback
