@@ -1,33 +1,59 @@
 """`python -m bench.calls`: N simultaneous phone calls through the relay, against the REST floor.
 
 Starts the whole stack (Rent Manager stand-in with 150-400 ms answers, action server, Rasa
-with the Twilio channel), then for N = 1, 25 and 100 plays N simulated calls at once (the
-call simulator speaking Twilio's protocol), each caller speaking every 3 seconds, and
-prints p50/p95/p99 of:
+with the Twilio channel), then for N = 1, 25 and 100 keeps N calls in progress at once (the
+call simulator speaking Twilio's protocol), each caller speaking every 3 seconds, and prints
+p50/p95/p99 of:
 - greeting: setup frame to the first text frame (includes the Rent Manager caller lookup);
 - relay turn: prompt frame sent to the first text frame back;
 - REST floor: the same lines sent by N concurrent conversations to Rasa's REST channel.
 Goals: relay overhead over the floor under 10% at p50; relay p95 under 150 ms with 100
 calls; greeting under 300 ms.
+
+It measures a steady state, as an office line sees it: each of the N caller slots places one
+call after another, and the slots start spread over the length of a call, so calls ring, talk
+and hang up at all times rather than all at once. Only what is sent inside the measuring
+window (after one call's length of ramp-up) counts.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import random
+import socket
 import sys
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import List, Tuple
 
 import httpx
 
+from bench.harness import bench_stack, model_name
 from bench.rentmanager import percentile
 from simulator.call import CallConfig, SimulatedCall
-from bench.harness import bench_stack, model_name
 
 LINES = ["what are your hours", "where is your office", "do you allow dogs", "is there parking", "thank you"]
 CALLERS = ["+17185550134", "+17185550141", "+13475550188", "+17185550172"]
+
+
+@dataclass
+class Window:
+    """When the measuring starts and stops (time.monotonic()); what is sent in between counts."""
+
+    start: float
+    stop: float
+
+    def counts(self, sent_at: float) -> bool:
+        return self.start <= sent_at < self.stop
+
+
+@dataclass
+class Samples:
+    greetings: List[float] = field(default_factory=list)
+    turns: List[float] = field(default_factory=list)
+    failures: List[str] = field(default_factory=list)
+    calls: int = 0
 
 
 def stats(name: str, samples: List[float]) -> str:
@@ -37,77 +63,116 @@ def stats(name: str, samples: List[float]) -> str:
             f"p95={percentile(samples, 95):7.1f} ms  p99={percentile(samples, 99):7.1f} ms")
 
 
-async def one_call(rasa_url: str, caller: str, gap: float, greetings: List[float], turns: List[float],
-                   failures: List[str]) -> None:
-    await asyncio.sleep(random.uniform(0, gap))  # callers do not all ring at the same instant
+def twilio_client(n: int) -> httpx.AsyncClient:
+    """One HTTP client for every call's webhooks, as Twilio is one client to the channel.
+
+    A client per call would build a TLS context per call (~20 ms of CPU each) inside the load
+    generator's event loop, and the stalls bunch the callers together: the benchmark would then
+    measure its own queue. TCP_NODELAY: a webhook must not wait on Nagle's algorithm.
+    """
+    transport = httpx.AsyncHTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+                                         limits=httpx.Limits(max_connections=n + 5))
+    return httpx.AsyncClient(timeout=30, transport=transport)
+
+
+async def one_call(http: httpx.AsyncClient, rasa_url: str, caller: str, gap: float, window: Window,
+                   out: Samples) -> None:
+    """One whole call: greeting, the lines a gap apart, hang-up. A failure is counted, not fatal."""
     try:
-        async with SimulatedCall(CallConfig(rasa_url=rasa_url, caller=caller, timeout=30, settle=0.2)) as call:
+        config = CallConfig(rasa_url=rasa_url, caller=caller, timeout=30, settle=0.2)
+        async with SimulatedCall(config, http=http) as call:
+            out.calls += 1
+            sent = time.monotonic()
             greeting = await call.start()
             if greeting.first_ms is None:
-                failures.append("no greeting")
+                out.failures.append("no greeting")
                 return
-            greetings.append(greeting.first_ms)
+            if window.counts(sent):
+                out.greetings.append(greeting.first_ms)
             for line in LINES:
                 await asyncio.sleep(gap)
+                if time.monotonic() >= window.stop:
+                    break  # the window is over: hang up rather than talk on unmeasured
+                sent = time.monotonic()
                 reply = await call.say(line)
                 if reply.first_ms is None:
-                    failures.append(f"no reply to {line!r}")
-                else:
-                    turns.append(reply.first_ms)
+                    out.failures.append(f"no reply to {line!r}")
+                elif window.counts(sent):
+                    out.turns.append(reply.first_ms)
             await call.hangup()
-    except Exception as exc:  # a failed call is counted, not fatal to the benchmark
-        failures.append(f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        out.failures.append(f"{type(exc).__name__}: {exc}")
 
 
-async def one_rest(client: httpx.AsyncClient, rasa_url: str, caller: str, gap: float,
-                   samples: List[float]) -> None:
-    await asyncio.sleep(random.uniform(0, gap))
-    sender = f"floor-{uuid.uuid4().hex[:10]}"
-    body = {"sender": sender, "metadata": {"caller_number": caller}}
-    await client.post(f"{rasa_url}/webhooks/rest/webhook", json={**body, "message": "/greet"})
-    for line in LINES:
-        await asyncio.sleep(gap)
-        started = time.perf_counter()
-        response = await client.post(f"{rasa_url}/webhooks/rest/webhook", json={**body, "message": line})
-        if response.status_code == 200 and response.json():
-            samples.append((time.perf_counter() - started) * 1000)
+async def caller_slot(http: httpx.AsyncClient, rasa_url: str, caller: str, gap: float, ramp: float,
+                      window: Window, out: Samples) -> None:
+    await asyncio.sleep(random.uniform(0, ramp))  # slots start spread over a call's length
+    while time.monotonic() < window.stop:
+        await one_call(http, rasa_url, caller, gap, window, out)
 
 
-async def measure(rasa_url: str, n: int, gap: float) -> Tuple[List[float], List[float], List[float], List[str]]:
-    greetings: List[float] = []
-    turns: List[float] = []
-    failures: List[str] = []
-    await asyncio.gather(*(one_call(rasa_url, CALLERS[i % len(CALLERS)], gap, greetings, turns, failures)
-                           for i in range(n)))
+async def rest_slot(client: httpx.AsyncClient, rasa_url: str, caller: str, gap: float, ramp: float,
+                    window: Window, samples: List[float]) -> None:
+    await asyncio.sleep(random.uniform(0, ramp))
+    while time.monotonic() < window.stop:
+        body = {"sender": f"floor-{uuid.uuid4().hex[:10]}", "metadata": {"caller_number": caller}}
+        await client.post(f"{rasa_url}/webhooks/rest/webhook", json={**body, "message": "/greet"})
+        for line in LINES:
+            await asyncio.sleep(gap)
+            if time.monotonic() >= window.stop:
+                break
+            sent = time.monotonic()
+            started = time.perf_counter()
+            response = await client.post(f"{rasa_url}/webhooks/rest/webhook", json={**body, "message": line})
+            if response.status_code == 200 and response.json() and window.counts(sent):
+                samples.append((time.perf_counter() - started) * 1000)
+
+
+async def measure(rasa_url: str, n: int, gap: float, seconds: float) -> Tuple[Samples, List[float]]:
+    """N relay calls kept going, then N REST conversations kept going, each measured for `seconds`."""
+    ramp = gap * (len(LINES) + 1)
+    relay = Samples()
+    window = Window(time.monotonic() + ramp, time.monotonic() + ramp + seconds)
+    async with twilio_client(n) as http:
+        await asyncio.gather(*(caller_slot(http, rasa_url, CALLERS[i % len(CALLERS)], gap, ramp, window, relay)
+                               for i in range(n)))
     floor: List[float] = []
-    limits = httpx.Limits(max_connections=n + 5)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        await asyncio.gather(*(one_rest(client, rasa_url, CALLERS[i % len(CALLERS)], gap, floor) for i in range(n)))
-    return greetings, turns, floor, failures
+    window = Window(time.monotonic() + ramp, time.monotonic() + ramp + seconds)
+    async with twilio_client(n) as client:
+        await asyncio.gather(*(rest_slot(client, rasa_url, CALLERS[i % len(CALLERS)], gap, ramp, window, floor)
+                               for i in range(n)))
+    return relay, floor
 
 
 def main(argv: List[str] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.calls", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.calls", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", default="1,25,100", help="comma-separated numbers of simultaneous calls")
     parser.add_argument("--gap", type=float, default=3.0, help="seconds between a caller's lines")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each measuring window")
     parser.add_argument("--rm-delay", default="150-400", help="Rent Manager stand-in delay in ms")
     args = parser.parse_args(argv)
+    counts = [int(x) for x in args.calls.split(",")]
+    ramp = args.gap * (len(LINES) + 1)
+    print(f"About {len(counts) * 2 * (ramp + args.seconds + args.gap) / 60:.0f} minutes: for each N, "
+          f"{ramp:g} s of ramp-up and {args.seconds:g} s of measuring, on the relay and then on REST.", flush=True)
     with bench_stack("bench-calls", {"RENT_MANAGER_STANDIN_DELAY_MS": args.rm_delay}) as group:
         rasa_url = group.by_name()["Rasa server"].base_url
-        asyncio.run(measure(rasa_url, 2, 0.2))  # warm-up: the tenant index and the model's graph
+        asyncio.run(measure(rasa_url, 2, 0.2, 1.0))  # warm-up: the tenant index and the model's graph
         print(f"Simultaneous calls through ConversationRelay (model {model_name()}, "
-              f"Rent Manager stand-in delay {args.rm_delay} ms, a line every {args.gap:g} s):")
-        for n in (int(x) for x in args.calls.split(",")):
-            greetings, turns, floor, failures = asyncio.run(measure(rasa_url, n, args.gap))
-            print(f"\nN = {n} calls")
-            print(stats("greeting (setup to first text)", greetings))
-            print(stats("relay turn (prompt to first text)", turns))
+              f"Rent Manager stand-in delay {args.rm_delay} ms, a line every {args.gap:g} s):", flush=True)
+        for n in counts:
+            relay, floor = asyncio.run(measure(rasa_url, n, args.gap, args.seconds))
+            print(f"\nN = {n} calls ({relay.calls} calls placed)")
+            print(stats("greeting (setup to first text)", relay.greetings))
+            print(stats("relay turn (prompt to first text)", relay.turns))
             print(stats("REST floor (same lines)", floor))
-            if turns and floor:
-                overhead = percentile(turns, 50) / percentile(floor, 50) - 1
+            if relay.turns and floor:
+                overhead = percentile(relay.turns, 50) / percentile(floor, 50) - 1
                 print(f"  relay overhead over the floor at p50: {overhead:+.0%}")
-            if failures:
-                print(f"  failed: {len(failures)} ({failures[0]})")
+            if relay.failures:
+                print(f"  failed: {len(relay.failures)} ({relay.failures[0]})")
+            sys.stdout.flush()
     return 0
 
 
