@@ -166,8 +166,9 @@ class Lexicon:
             hazard_words=sorted({doc[h.start:h.end].text for h in raw if h.cue == HAZARD_WORDS and not _inside(h, elsewhere)}),
         )
         if not hypothetical:
-            verdict.emergency = self._first(self.emergency_rules, unmasked, raw, clause)
-        verdict.routine = self._first(self.routine_rules, live, raw, clause)
+            # `unless` looks at every cue that was said, negated ones excepted ("not the chirp, the long alarm")
+            verdict.emergency = self._first(self.emergency_rules, unmasked, live, clause)
+        verdict.routine = self._first(self.routine_rules, live, live, clause)
         return verdict
 
     def _clauses(self, norms: Sequence[Text]) -> List[int]:

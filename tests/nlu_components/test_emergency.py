@@ -194,6 +194,35 @@ def test_negated_hazards_do_not_fire() -> None:
         assert lexicon.analyse(text).emergency is None, text
 
 
+def test_a_negated_unless_cue_does_not_block_an_emergency() -> None:
+    lexicon = Lexicon.load()
+    verdict = lexicon.analyse("the co detector is sounding the long alarm it is not chirping")
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == "co"
+    verdict = lexicon.analyse("the carbon monoxide alarm keeps going off and it's not the battery")
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == "co"
+    # said, not negated: still routine
+    assert lexicon.analyse("the co detector goes off with a chirp every few minutes").emergency is None
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("co", "I put new batteries in the co alarm and it keeps going off"),
+    ("co", "the carbon monoxide detector is doing the loud alarm"),
+    ("security", "they broke in last night and the lock is ripped out of the door"),
+    ("power", "the power is out only in my apartment nothing works"),
+])
+def test_more_emergencies_are_recognised(kind: str, text: str) -> None:
+    verdict = Lexicon.load().analyse(text)
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+
+
+@pytest.mark.parametrize("text", [
+    "the power is out only in the kitchen",
+    "the co detector has a low battery it chirps every minute",
+])
+def test_partial_or_low_battery_problems_are_not_promoted(text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
+
+
 # -- routine problems DIET took for emergencies -----------------------------------------------------
 @pytest.mark.parametrize("text", [
     "the smoke alarm chirps every minute",
@@ -300,4 +329,48 @@ def test_an_emergency_naming_no_hazard_subject_falls_to_diets_next_intent(
 ])
 def test_an_emergency_naming_a_hazard_subject_is_left_to_diet(matcher: EmergencyMatcher, text: str) -> None:
     message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "the radiator is banging and hissing all night",
+    "the water from the bathroom tap is kind of rusty",
+    "the washing machine won't drain and the clothes are sitting in water",
+    "the dishwasher is not draining",
+    "we got mice in the kitchen by the door",
+])
+def test_more_routine_problems_diet_took_for_emergencies_are_demoted(matcher: EmergencyMatcher, text: str) -> None:
+    message = run(matcher, text, {EMERGENCY: 0.8, ROUTINE: 0.15, "inform": 0.05})
+    assert message.get(INTENT)["name"] == ROUTINE, text
+
+
+@pytest.mark.parametrize("text", [
+    "the washing machine hose burst and water is everywhere",
+    "the dryer is smoking and won't turn off",
+    "the pipes are banging and now water is pouring out of the wall",
+])
+def test_appliance_and_pipe_emergencies_stay_emergencies(matcher: EmergencyMatcher, text: str) -> None:
+    message = run(matcher, text, {ROUTINE: 0.8, EMERGENCY: 0.15, "inform": 0.05})
+    assert message.get(INTENT)["name"] == EMERGENCY, text
+
+
+def test_a_running_toilet_is_routine(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "the toilet won't stop running", {EMERGENCY: 0.8, ROUTINE: 0.15, "inform": 0.05})
+    assert message.get(INTENT)["name"] == ROUTINE
+    # but a toilet that will not stop overflowing all over the floor stays an emergency
+    message = run(matcher, "the toilet won't stop running and water is all over the floor", {ROUTINE: 0.8, EMERGENCY: 0.2})
+    assert message.get(INTENT)["name"] == EMERGENCY
+
+
+def test_paying_for_a_utility_is_not_a_hazard(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "do i need to pay for electricity", {EMERGENCY: 0.7, "ask_property_fact": 0.25, ROUTINE: 0.05})
+    assert message.get(INTENT)["name"] == "ask_property_fact"
+
+
+def test_a_chirping_co_detector_diet_took_for_an_emergency_is_demoted(matcher: EmergencyMatcher) -> None:
+    text = "the carbon monoxide detector chirps i think it wants a new battery"
+    message = run(matcher, text, {EMERGENCY: 0.8, ROUTINE: 0.15, "inform": 0.05})
+    assert message.get(INTENT)["name"] == ROUTINE
+    # sounding is still an alarm word: DIET's emergency stands
+    message = run(matcher, "the co detector was chirping and now it is going off", {EMERGENCY: 0.8, ROUTINE: 0.2})
     assert message.get(INTENT)["name"] == EMERGENCY
