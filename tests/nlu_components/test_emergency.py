@@ -231,6 +231,11 @@ def test_partial_or_low_battery_problems_are_not_promoted(text: str) -> None:
     "the heat is kind of weak",
     "no hot water since this morning",
     "the outlet by my bed doesn't work",
+    "the radiator is banging and hissing all night",
+    "the water from the bathroom tap is kind of rusty",
+    "the washing machine won't drain and the clothes are sitting in water",
+    "the dishwasher is not draining",
+    "we got mice in the kitchen by the door",
 ])
 def test_routine_problems_diet_took_for_emergencies_are_demoted(matcher: EmergencyMatcher, text: str) -> None:
     message = run(matcher, text, {EMERGENCY: 0.8, ROUTINE: 0.15, "inform": 0.05})
@@ -330,18 +335,6 @@ def test_an_emergency_naming_no_hazard_subject_falls_to_diets_next_intent(
 def test_an_emergency_naming_a_hazard_subject_is_left_to_diet(matcher: EmergencyMatcher, text: str) -> None:
     message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
     assert message.get(INTENT)["name"] == EMERGENCY
-
-
-@pytest.mark.parametrize("text", [
-    "the radiator is banging and hissing all night",
-    "the water from the bathroom tap is kind of rusty",
-    "the washing machine won't drain and the clothes are sitting in water",
-    "the dishwasher is not draining",
-    "we got mice in the kitchen by the door",
-])
-def test_more_routine_problems_diet_took_for_emergencies_are_demoted(matcher: EmergencyMatcher, text: str) -> None:
-    message = run(matcher, text, {EMERGENCY: 0.8, ROUTINE: 0.15, "inform": 0.05})
-    assert message.get(INTENT)["name"] == ROUTINE, text
 
 
 @pytest.mark.parametrize("text", [
