@@ -166,7 +166,6 @@ class Lexicon:
             hazard_words=sorted({doc[h.start:h.end].text for h in raw if h.cue == HAZARD_WORDS and not _inside(h, elsewhere)}),
         )
         if not hypothetical:
-            # `unless` looks at every cue that was said, negated ones excepted ("not the chirp, the long alarm")
             verdict.emergency = self._first(self.emergency_rules, unmasked, live, clause)
         verdict.routine = self._first(self.routine_rules, live, live, clause)
         return verdict
@@ -190,18 +189,20 @@ class Lexicon:
         return False
 
     def _first(
-        self, rules: Iterable[Rule], hits: List[Hit], raw: List[Hit], clause: List[int]
+        self, rules: Iterable[Rule], hits: List[Hit], said: List[Hit], clause: List[int]
     ) -> Optional[Tuple[Rule, Tuple[Hit, ...]]]:
+        """The first rule whose cues are among `hits`; a rule's `unless` cues are looked for in `said`:
+        every cue that was said, negated ones excepted ("not the chirp, the long alarm")."""
         for rule in rules:
-            found = self._match(rule, hits, raw, clause)
+            found = self._match(rule, hits, said, clause)
             if found:
                 return rule, found
         return None
 
     @staticmethod
-    def _match(rule: Rule, hits: List[Hit], raw: List[Hit], clause: List[int]) -> Optional[Tuple[Hit, ...]]:
+    def _match(rule: Rule, hits: List[Hit], said: List[Hit], clause: List[int]) -> Optional[Tuple[Hit, ...]]:
         candidates = [[h for h in hits if h.cue in group] for group in rule.groups]
-        if not all(candidates) or any(h.cue in rule.unless for h in raw):
+        if not all(candidates) or any(h.cue in rule.unless for h in said):
             return None
         for combo in itertools.product(*candidates):
             ordered = sorted(combo, key=lambda h: h.start)
