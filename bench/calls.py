@@ -44,8 +44,18 @@ class Window:
     start: float
     stop: float
 
+    @classmethod
+    def after(cls, ramp: float, seconds: float) -> "Window":
+        start = time.monotonic() + ramp
+        return cls(start, start + seconds)
+
     def counts(self, sent_at: float) -> bool:
         return self.start <= sent_at < self.stop
+
+
+def ramp_seconds(gap: float) -> float:
+    """One call's length: by then every caller slot has started its first call."""
+    return gap * (len(LINES) + 1)
 
 
 @dataclass
@@ -130,14 +140,14 @@ async def rest_slot(client: httpx.AsyncClient, rasa_url: str, caller: str, gap: 
 
 async def measure(rasa_url: str, n: int, gap: float, seconds: float) -> Tuple[Samples, List[float]]:
     """N relay calls kept going, then N REST conversations kept going, each measured for `seconds`."""
-    ramp = gap * (len(LINES) + 1)
+    ramp = ramp_seconds(gap)
     relay = Samples()
-    window = Window(time.monotonic() + ramp, time.monotonic() + ramp + seconds)
+    window = Window.after(ramp, seconds)
     async with twilio_client(n) as http:
         await asyncio.gather(*(caller_slot(http, rasa_url, CALLERS[i % len(CALLERS)], gap, ramp, window, relay)
                                for i in range(n)))
     floor: List[float] = []
-    window = Window(time.monotonic() + ramp, time.monotonic() + ramp + seconds)
+    window = Window.after(ramp, seconds)
     async with twilio_client(n) as client:
         await asyncio.gather(*(rest_slot(client, rasa_url, CALLERS[i % len(CALLERS)], gap, ramp, window, floor)
                                for i in range(n)))
@@ -153,7 +163,7 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--rm-delay", default="150-400", help="Rent Manager stand-in delay in ms")
     args = parser.parse_args(argv)
     counts = [int(x) for x in args.calls.split(",")]
-    ramp = args.gap * (len(LINES) + 1)
+    ramp = ramp_seconds(args.gap)
     print(f"About {len(counts) * 2 * (ramp + args.seconds + args.gap) / 60:.0f} minutes: for each N, "
           f"{ramp:g} s of ramp-up and {args.seconds:g} s of measuring, on the relay and then on REST.", flush=True)
     with bench_stack("bench-calls", {"RENT_MANAGER_STANDIN_DELAY_MS": args.rm_delay}) as group:
