@@ -25,6 +25,7 @@ from channels.output import TurnOutput
 from channels.relay import APOLOGY, RelaySession, allowed_number
 from channels.settings import PhoneSettings
 from channels.signatures import SignatureChecker
+from stack.heap import freeze_startup_heap
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,10 @@ class TwilioInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("twilio_phone", __name__)
         channel = self
+
+        @hook.listener("after_server_start")
+        async def settle_heap(_app: Any, _loop: Any) -> None:
+            freeze_startup_heap()  # the model is loaded by now (Rasa loads it before start)
 
         @hook.middleware("request")
         async def check_signature(request: Request) -> Optional[HTTPResponse]:

@@ -34,6 +34,7 @@ class _OurPlugin:
         from actions.property import PropertyFileError
         from actions.services import get_services, shutdown_services
         from actions.voice import property_file
+        from stack.heap import freeze_startup_heap
 
         try:
             property_file()  # a wrong property file stops start-up, naming the field and the fix
@@ -43,8 +44,10 @@ class _OurPlugin:
 
         async def start(_app: Sanic, _loop: object) -> None:
             get_services().start_background()
-            # Load spaCy's tokenizer now, not during a caller's emergency.
-            asyncio.get_event_loop().run_in_executor(None, warm_up)
+            # Load spaCy's tokenizer now, not during a caller's emergency; then keep the
+            # collector off everything loaded so far.
+            warming = asyncio.get_event_loop().run_in_executor(None, warm_up)
+            warming.add_done_callback(lambda _: freeze_startup_heap())
 
         async def stop(_app: Sanic, _loop: object) -> None:
             await shutdown_services()
