@@ -1,8 +1,9 @@
 """`python -m tests.nlu_report`: the trained model against the held-out phone utterances.
 
-Two held-out files, neither ever used for training: tests/nlu/heldout.yml (the first one,
-written with the training data) and tests/nlu/heldout2.yml (written blind, by someone who
-never saw the training data; never used for tuning either). For each, this prints intent
+Two held-out files, never used for training or tuning, each written blind (by someone who saw
+the intents and the emergency line, never the training data): tests/nlu/heldout2.yml and
+tests/nlu/heldout3.yml. (The first held-out file became the tuning set tests/nlu/dev3.yml once
+its misses had been read; `--data` reports any file, the dev sets included.) For each, this prints intent
 accuracy, emergency recall and the number of non-emergencies taken for emergencies, lists
 every miss, and fails (exit 1) below 90% accuracy or below 100% emergency recall.
 Targets: accuracy at least 95%, recall 100%, false emergencies 0.
@@ -12,9 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 EMERGENCY = "report_emergency"
 FAIL_BELOW_ACCURACY = 0.90
@@ -43,9 +45,18 @@ def load_examples(path: str) -> List[Tuple[str, str]]:
     return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
 
 
+def normalised(text: str) -> str:
+    """The same sentence whatever its casing or punctuation, for comparing files."""
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
+
+
+def training_sentences(path: str = "data/nlu") -> Set[str]:
+    return {normalised(text) for text, _ in load_examples(path)}
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.nlu_report", description=__doc__)
-    parser.add_argument("--data", nargs="+", default=["tests/nlu/heldout.yml", "tests/nlu/heldout2.yml"])
+    parser.add_argument("--data", nargs="+", default=["tests/nlu/heldout2.yml", "tests/nlu/heldout3.yml"])
     parser.add_argument("--model", default=None)
     args = parser.parse_args(argv)
     from rasa.utils.log_utils import configure_structlog
@@ -55,11 +66,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     from rasa.core.agent import Agent
 
     agent = Agent.load(args.model or latest_model())
-    failed = [path for path in args.data if not report(path, asyncio.run(predict(agent, load_examples(path))))]
+    seen = training_sentences()
+    failed = [path for path in args.data if not report(path, asyncio.run(predict(agent, load_examples(path))), seen)]
     return 1 if failed else 0
 
 
-def report(path: str, results: List[Tuple[str, str, str, float]]) -> bool:
+def report(path: str, results: List[Tuple[str, str, str, float]], seen: Set[str]) -> bool:
     """Prints one file's figures and misses; True when it passes the build's thresholds."""
     correct = sum(1 for _, expected, got, _ in results if expected == got)
     emergencies = [r for r in results if r[1] == EMERGENCY]
@@ -76,6 +88,11 @@ def report(path: str, results: List[Tuple[str, str, str, float]]) -> bool:
           f"fails below {FAIL_BELOW_ACCURACY:.0%})")
     print(f"  emergency recall   {recall:6.1%}  ({caught}/{len(emergencies)}; must be 100%)")
     print(f"  false emergencies  {len(false_alarms):6d}  (target 0)")
+    unseen = [r for r in results if normalised(r[0]) not in seen]
+    if len(unseen) < len(results):
+        right = sum(1 for _, expected, got, _ in unseen if expected == got)
+        print(f"  ({len(results) - len(unseen)} are common phrases that also occur in the training data, such as "
+              f"'yes' or 'thank you'; on the other {len(unseen)}: accuracy {right / len(unseen):.1%})")
     same_path = sum(1 for _, e, g, _ in results if e == "out_of_scope" and g == "nlu_fallback")
     if same_path:
         print(f"  ({same_path} of the misses are out_of_scope taken as nlu_fallback: both go to the fallback action)")
