@@ -160,6 +160,7 @@ def test_routine_problems_are_never_promoted(matcher: EmergencyMatcher, text: st
 # hazard words that are not a hazard: other intents keep their intent
 NOT_A_HAZARD = [
     ("out_of_scope", "where's the closest gas station"),
+    ("out_of_scope", "where's the closest urgent care"),
     ("out_of_scope", "how do I fire up the grill"),
     ("out_of_scope", "what time are the fireworks"),
     ("ask_property_fact", "is gas included in the rent"),
@@ -190,7 +191,8 @@ def test_hazard_words_that_are_not_a_hazard(matcher: EmergencyMatcher, intent: s
 def test_negated_hazards_do_not_fire() -> None:
     lexicon = Lexicon.load()
     for text in ("there's no gas smell", "no sparks or smoke just a dead outlet", "it's not on fire",
-                 "there was no break in I just lost my key and the door won't lock"):
+                 "there was no break in I just lost my key and the door won't lock",
+                 "there's a sewer smell coming up from the drain", "there's no sewage coming up it just smells"):
         assert lexicon.analyse(text).emergency is None, text
 
 
@@ -209,6 +211,9 @@ def test_a_negated_unless_cue_does_not_block_an_emergency() -> None:
     ("co", "the carbon monoxide detector is doing the loud alarm"),
     ("security", "they broke in last night and the lock is ripped out of the door"),
     ("power", "the power is out only in my apartment nothing works"),
+    ("water", "sewage is coming up out of the tub and it smells like sewage"),
+    ("gas", "the burner won't light and i smell gas"),
+    ("security", "someone broke in and the lock is stuck i can't close the door"),
 ])
 def test_more_emergencies_are_recognised(kind: str, text: str) -> None:
     verdict = Lexicon.load().analyse(text)
@@ -236,6 +241,14 @@ def test_partial_or_low_battery_problems_are_not_promoted(text: str) -> None:
     "the washing machine won't drain and the clothes are sitting in water",
     "the dishwasher is not draining",
     "we got mice in the kitchen by the door",
+    "I need my locks changed",
+    "the front door sticks and is hard to close",
+    "the hot water runs out really fast",
+    "the burner won't light but i don't smell any gas",
+    "there's a hole in the wall from the doorknob",
+    "there's a sewer smell in the bathroom but nothing is backing up",
+    "my washer doesn't pump the water out at the end of the cycle",
+    "the refrigerator is freezing everything even the lettuce",
 ])
 def test_routine_problems_diet_took_for_emergencies_are_demoted(matcher: EmergencyMatcher, text: str) -> None:
     message = run(matcher, text, {EMERGENCY: 0.8, ROUTINE: 0.15, "inform": 0.05})
