@@ -286,6 +286,10 @@ class EmergencyMatcher(GraphComponent, IntentClassifier):
             info.update(kind=rule.hazard, rule=rule.name, words=self._words(message, hits))
             if diet_name == EMERGENCY_INTENT:
                 info["decision"] = "confirmed"
+                if float(diet.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < float(self.config["min_confidence"]):
+                    # DIET agreed but unsure ("hello yes uh there's a fire..." at 0.46 beside greet at 0.43):
+                    # the FallbackClassifier would turn it into nlu_fallback. The rule is sure.
+                    self._set_top(message, EMERGENCY_INTENT)
             else:
                 info["decision"] = "promoted"
                 self._set_top(message, EMERGENCY_INTENT)

@@ -123,6 +123,13 @@ def test_an_emergency_diet_already_found_is_confirmed_untouched(matcher: Emergen
     assert message.get(HAZARD_KEY)["decision"] == "confirmed"
 
 
+def test_an_emergency_diet_found_unsure_is_made_sure_before_the_fallback(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "hello yes uh theres a fire in the hallway on the second floor",
+                  {EMERGENCY: 0.46, "greet": 0.43, "affirm": 0.11})
+    assert message.get(INTENT) == {"name": EMERGENCY, "confidence": 0.9}
+    assert message.get(HAZARD_KEY)["decision"] == "confirmed"
+
+
 # -- the routine side of the line: never promoted ------------------------------------------------
 ROUTINE_SIDE = [
     "the smoke detector keeps chirping I think it needs a battery",
