@@ -80,7 +80,7 @@ def report(path: str, results: List[Tuple[str, str, str, float]], seen: Set[str]
     accuracy = correct / len(results)
     recall = caught / len(emergencies) if emergencies else 1.0
 
-    print(f"\nHeld-out NLU report ({path}, {len(results)} utterances never used in training)")
+    print(f"\nNLU report ({path}, {len(results)} utterances)")
     for text, expected, got, confidence in results:
         if expected != got:
             print(f"  miss: expected {expected:20} got {got:20} ({confidence:.2f})  {text!r}")
