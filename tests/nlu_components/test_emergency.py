@@ -221,6 +221,12 @@ def test_a_negated_unless_cue_does_not_block_an_emergency() -> None:
     ("water", "sewage is coming up out of the tub and it smells like sewage"),
     ("gas", "the burner won't light and i smell gas"),
     ("security", "someone broke in and the lock is stuck i can't close the door"),
+    ("electrical", "the outlet in the kitchen went pop with a blue flash"),
+    ("electrical", "there are black marks around the light switch now"),
+    ("water", "gross black water is coming up through the tub drain"),
+    ("heat", "the heat is out in the whole apartment"),
+    ("heat", "no heat at all so we have the oven on"),
+    ("heat", "the heat is out and i'm using the stove to stay warm"),
 ])
 def test_more_emergencies_are_recognised(kind: str, text: str) -> None:
     verdict = Lexicon.load().analyse(text)
@@ -256,6 +262,8 @@ def test_partial_or_low_battery_problems_are_not_promoted(text: str) -> None:
     "there's a sewer smell in the bathroom but nothing is backing up",
     "my washer doesn't pump the water out at the end of the cycle",
     "the refrigerator is freezing everything even the lettuce",
+    "my oven does not heat up at all anymore",
+    "the bathroom sink keeps dripping all night and i can't sleep",
 ])
 def test_routine_problems_diet_took_for_emergencies_are_demoted(matcher: EmergencyMatcher, text: str) -> None:
     message = run(matcher, text, {EMERGENCY: 0.8, ROUTINE: 0.15, "inform": 0.05})
