@@ -25,6 +25,7 @@ from channels.output import TurnOutput
 from channels.relay import APOLOGY, RelaySession, allowed_number
 from channels.settings import PhoneSettings
 from channels.signatures import SignatureChecker
+from channels.timing import add_server_timing
 from stack.heap import freeze_startup_heap
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,10 @@ class TwilioInput(InputChannel):
         @hook.listener("after_server_start")
         async def settle_heap(_app: Any, _loop: Any) -> None:
             freeze_startup_heap()  # the model is loaded by now (Rasa loads it before start)
+
+        @hook.listener("before_server_start")
+        async def time_answers(app: Any, _loop: Any) -> None:
+            add_server_timing(app)
 
         @hook.middleware("request")
         async def check_signature(request: Request) -> Optional[HTTPResponse]:

@@ -305,3 +305,11 @@ async def test_with_the_llm_out_of_quota_a_whole_call_works_unchanged(office_ope
     finally:
         llm.stop()
         office_open.restart_actions(OPENAI_API_KEY="", OPENAI_BASE_URL="")
+
+
+def test_rasa_says_how_long_it_took_in_server_timing(stack: Stack) -> None:
+    response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                          json={"sender": "server-timing-test", "message": "what are your hours"}, timeout=30)
+    assert response.status_code == 200 and response.json()
+    name, _, duration = response.headers["Server-Timing"].partition(";dur=")
+    assert name == "app" and 0 < float(duration) < 30_000
