@@ -168,6 +168,7 @@ def test_routine_problems_are_never_promoted(matcher: EmergencyMatcher, text: st
 NOT_A_HAZARD = [
     ("out_of_scope", "where's the closest gas station"),
     ("out_of_scope", "where's the closest urgent care"),
+    ("out_of_scope", "my kids love watching the fire engines on tv"),
     ("out_of_scope", "how do I fire up the grill"),
     ("out_of_scope", "what time are the fireworks"),
     ("ask_property_fact", "is gas included in the rent"),
@@ -227,6 +228,7 @@ def test_a_negated_unless_cue_does_not_block_an_emergency() -> None:
     ("heat", "the heat is out in the whole apartment"),
     ("heat", "no heat at all so we have the oven on"),
     ("heat", "the heat is out and i'm using the stove to stay warm"),
+    ("fire", "the fire department is here the kitchen caught fire"),
 ])
 def test_more_emergencies_are_recognised(kind: str, text: str) -> None:
     verdict = Lexicon.load().analyse(text)
@@ -264,6 +266,7 @@ def test_partial_or_low_battery_problems_are_not_promoted(text: str) -> None:
     "the refrigerator is freezing everything even the lettuce",
     "my oven does not heat up at all anymore",
     "the bathroom sink keeps dripping all night and i can't sleep",
+    "two of the outlets in my bedroom stopped working the rest of the place is fine",
 ])
 def test_routine_problems_diet_took_for_emergencies_are_demoted(matcher: EmergencyMatcher, text: str) -> None:
     message = run(matcher, text, {EMERGENCY: 0.8, ROUTINE: 0.15, "inform": 0.05})
@@ -275,6 +278,13 @@ def test_routine_problems_diet_took_for_emergencies_are_demoted(matcher: Emergen
 def test_routine_words_beside_an_alarm_word_leave_diets_emergency(matcher: EmergencyMatcher) -> None:
     # "chirping" is routine, but "screaming" may be the alarm sounding: no rule is sure, DIET decides
     message = run(matcher, "the smoke detector was chirping and now it's screaming", {EMERGENCY: 0.8, ROUTINE: 0.2})
+    assert message.get(INTENT)["name"] == EMERGENCY
+    assert message.get(HAZARD_KEY)["decision"] == "kept"
+
+
+def test_firefighters_at_the_door_leave_diets_emergency(matcher: EmergencyMatcher) -> None:
+    # "fire department" is no fire by itself, but it still names a subject of the emergency line
+    message = run(matcher, "the fire department is here and they made everyone go outside", {EMERGENCY: 0.8, ROUTINE: 0.2})
     assert message.get(INTENT)["name"] == EMERGENCY
     assert message.get(HAZARD_KEY)["decision"] == "kept"
 
