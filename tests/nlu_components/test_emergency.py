@@ -267,6 +267,9 @@ def test_partial_or_low_battery_problems_are_not_promoted(text: str) -> None:
     "my oven does not heat up at all anymore",
     "the bathroom sink keeps dripping all night and i can't sleep",
     "two of the outlets in my bedroom stopped working the rest of the place is fine",
+    "the kitchen faucet is leaking again",
+    "the smoke detector in my bedroom fell off the ceiling",
+    "we don't have a carbon monoxide detector can someone install one",
 ])
 def test_routine_problems_diet_took_for_emergencies_are_demoted(matcher: EmergencyMatcher, text: str) -> None:
     message = run(matcher, text, {EMERGENCY: 0.8, ROUTINE: 0.15, "inform": 0.05})
