@@ -169,6 +169,7 @@ NOT_A_HAZARD = [
     ("out_of_scope", "where's the closest gas station"),
     ("out_of_scope", "where's the closest urgent care"),
     ("out_of_scope", "my kids love watching the fire engines on tv"),
+    ("out_of_scope", "i saw on the news there was a huge fire in queens"),
     ("out_of_scope", "how do I fire up the grill"),
     ("out_of_scope", "what time are the fireworks"),
     ("ask_property_fact", "is gas included in the rent"),
@@ -229,6 +230,7 @@ def test_a_negated_unless_cue_does_not_block_an_emergency() -> None:
     ("heat", "no heat at all so we have the oven on"),
     ("heat", "the heat is out and i'm using the stove to stay warm"),
     ("fire", "the fire department is here the kitchen caught fire"),
+    ("fire", "there's a fire in the apartment across the hall from me"),
 ])
 def test_more_emergencies_are_recognised(kind: str, text: str) -> None:
     verdict = Lexicon.load().analyse(text)
