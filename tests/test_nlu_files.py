@@ -12,20 +12,16 @@ from typing import Set
 
 import pytest
 
-from tests.nlu_report import load_examples, normalised, training_sentences
+from tests.nlu_report import load_examples, sentences
 
 # Overlap with data/nlu when each file was written (all short common phrases, same labels).
 HELD_OUT = {"tests/nlu/heldout2.yml": 40, "tests/nlu/heldout3.yml": 53, "tests/nlu/heldout4.yml": 47,
             "tests/nlu/heldout5.yml": 45}
 
 
-def sentences(path: str) -> Set[str]:
-    return {normalised(text) for text, _ in load_examples(path)}
-
-
 @pytest.fixture(scope="module")
 def training() -> Set[str]:
-    return training_sentences()
+    return sentences()
 
 
 @pytest.mark.parametrize("path", sorted(HELD_OUT))
