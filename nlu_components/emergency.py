@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Text, Tuple
@@ -53,6 +54,12 @@ DEFAULT_LEXICON = Path(__file__).with_name("emergency_lexicon.yml")
 _MASK = "__not_a_hazard__"
 _ELSEWHERE = "__elsewhere__"
 HAZARD_WORDS = "hazard_words"
+_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
+
+
+def _clean(text: Optional[Text]) -> Text:
+    """Curly apostrophes made straight and word hyphens made spaces ("smoke-free" is "smoke free")."""
+    return _HYPHEN.sub(" ", (text or "").replace("\u2019", "'").replace("\u2018", "'"))
 
 
 @dataclass(frozen=True)
@@ -104,13 +111,24 @@ class Lexicon:
         self.emergency_rules = [self._rule(r, default_window) for r in spec.get("emergency_rules", [])]
         self.routine_rules = [self._rule(r, default_window) for r in spec.get("routine_rules", [])]
         self.hypothetical = [str(p) for p in spec.get("hypothetical", [])]
+        moved = spec.get("displacement") or {}
+        self.displace_window = int(moved.get("window", 6))
+        self.displaced_by = {str(k): set(v or []) for k, v in (moved.get("by") or {}).items()}
+        self.resolved_by = {str(k): set(v or []) for k, v in (moved.get("resolved_by") or {}).items()}
+        self.never_displaced = set(moved.get("never", []))  # rule names
+        self.displace_breaks = self.clause_breaks | {str(w).lower() for w in moved.get("breaks", [])}
 
         used = set(self.negatable) | self.alarm_cues | {HAZARD_WORDS}
+        for cue, cancelling in itertools.chain(self.displaced_by.items(), self.resolved_by.items()):
+            used |= {cue} | cancelling
         for rule in self.emergency_rules + self.routine_rules:
             used |= set().union(*rule.groups) | rule.unless
         unknown = sorted(used - set(self.cues))
         if unknown:
             raise ValueError(f"emergency lexicon: rules name cues that are not defined: {unknown}")
+        unknown = sorted(self.never_displaced - {rule.name for rule in self.emergency_rules})
+        if unknown:
+            raise ValueError(f"emergency lexicon: displacement.never names rules that are not defined: {unknown}")
 
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
         for name, phrases in self.cues.items():
@@ -140,7 +158,7 @@ class Lexicon:
 
     # -- matching ---------------------------------------------------------------------------------
     def analyse(self, text: Text) -> Verdict:
-        doc = self.nlp.make_doc((text or "").replace("\u2019", "'").replace("\u2018", "'"))
+        doc = self.nlp.make_doc(_clean(text))
         norms = [token.norm_ for token in doc]
         raw: List[Hit] = []
         masks: List[Tuple[int, int]] = []
@@ -159,25 +177,56 @@ class Lexicon:
                 raw.append(Hit(label, start, end))
         clause = self._clauses(norms)
         live = [h for h in raw if not (h.cue in self.negatable and self._negated(h, norms))]
-        unmasked = [h for h in live if not _inside(h, masks)]
+        negated = [h for h in raw if h not in live]
+        moved = self._displaced(raw, self._clauses(norms, self.displace_breaks))
+        here = [h for h in live if not _inside(h, masks) and h not in moved]
+        subjects = [h for h in raw if h.cue == HAZARD_WORDS and not _inside(h, elsewhere) and h not in moved
+                    and not any(n.cue == "emergency" and _inside(h, [(n.start, n.end)]) for n in negated)]
 
         verdict = Verdict(
-            alarm_words=sorted({doc[h.start:h.end].text for h in unmasked if h.cue in self.alarm_cues}),
-            hazard_words=sorted({doc[h.start:h.end].text for h in raw if h.cue == HAZARD_WORDS and not _inside(h, elsewhere)}),
+            alarm_words=sorted({doc[h.start:h.end].text for h in here if h.cue in self.alarm_cues}),
+            hazard_words=sorted({doc[h.start:h.end].text for h in subjects}),
         )
         if not hypothetical:
-            verdict.emergency = self._first(self.emergency_rules, unmasked, live, clause)
+            sure = [h for h in live if not _inside(h, masks)]
+            verdict.emergency = self._first(self.emergency_rules, here, live, clause, sure)
         verdict.routine = self._first(self.routine_rules, live, live, clause)
         return verdict
 
-    def _clauses(self, norms: Sequence[Text]) -> List[int]:
+    def _clauses(self, norms: Sequence[Text], breaks: Optional[set] = None) -> List[int]:
         """The clause number of each token (a new clause starts at each clause break)."""
         numbers, current = [], 0
         for norm in norms:
-            if norm in self.clause_breaks:
+            if norm in (self.clause_breaks if breaks is None else breaks):
                 current += 1
             numbers.append(current)
         return numbers
+
+    def _displaced(self, hits: List[Hit], part: List[int]) -> List[Hit]:
+        """The hits about somewhere else or some other time: a `by` cue near them in their part of the
+        sentence ("the knicks are on fire", "the flood last month"), or a `resolved_by` cue anywhere
+        after them ("the hose popped off ... it's fine now"); unless one of that cue's cancelling cues
+        is near them too ("the flood in my apartment", "it's fine now ... it's still leaking")."""
+        def near(hit: Hit, cues: Iterable[Text]) -> bool:
+            return any(
+                h.cue in cues and part[h.start] == part[hit.start]
+                and max(h.start - hit.end, hit.start - h.end) <= self.displace_window
+                for h in hits
+            )
+
+        context = set(self.displaced_by) | set(self.resolved_by)
+        moved = []
+        for hit in hits:
+            if hit.cue in context:
+                continue
+            elsewhere = any(near(hit, {cue}) and not near(hit, off) for cue, off in self.displaced_by.items())
+            over = any(
+                any(h.cue == cue and h.start >= hit.end for h in hits) and not near(hit, off)
+                for cue, off in self.resolved_by.items()
+            )
+            if elsewhere or over:
+                moved.append(hit)
+        return moved
 
     def _negated(self, hit: Hit, norms: Sequence[Text]) -> bool:
         for i in range(hit.start - 1, max(-1, hit.start - 1 - self.negation_window), -1):
@@ -189,12 +238,15 @@ class Lexicon:
         return False
 
     def _first(
-        self, rules: Iterable[Rule], hits: List[Hit], said: List[Hit], clause: List[int]
+        self, rules: Iterable[Rule], hits: List[Hit], said: List[Hit], clause: List[int],
+        sure: Optional[List[Hit]] = None,
     ) -> Optional[Tuple[Rule, Tuple[Hit, ...]]]:
-        """The first rule whose cues are among `hits`; a rule's `unless` cues are looked for in `said`:
-        every cue that was said, negated ones excepted ("not the chirp, the long alarm")."""
+        """The first rule whose cues are among `hits` (among `sure`, displaced ones too, for the rules
+        that are never displaced); a rule's `unless` cues are looked for in `said`: every cue that was said,
+        negated ones excepted ("not the chirp, the long alarm")."""
         for rule in rules:
-            found = self._match(rule, hits, said, clause)
+            pool = sure if sure is not None and rule.name in self.never_displaced else hits
+            found = self._match(rule, pool, said, clause)
             if found:
                 return rule, found
         return None
@@ -319,7 +371,7 @@ class EmergencyMatcher(GraphComponent, IntentClassifier):
         message.set(HAZARD_KEY, info, add_to_output=True)
 
     def _words(self, message: Message, hits: Sequence[Hit]) -> Text:
-        doc = self.lexicon.nlp.make_doc(message.get(TEXT).replace("\u2019", "'").replace("\u2018", "'"))
+        doc = self.lexicon.nlp.make_doc(_clean(message.get(TEXT)))
         return " ... ".join(doc[h.start:h.end].text for h in hits)
 
     def _set_top(self, message: Message, intent: Text, min_confidence: Optional[float] = None) -> None:

@@ -410,3 +410,85 @@ def test_a_chirping_co_detector_diet_took_for_an_emergency_is_demoted(matcher: E
     # sounding is still an alarm word: DIET's emergency stands
     message = run(matcher, "the co detector was chirping and now it is going off", {EMERGENCY: 0.8, ROUTINE: 0.2})
     assert message.get(INTENT)["name"] == EMERGENCY
+
+
+# -- somewhere else, some other time: displacement -----------------------------------------------
+@pytest.mark.parametrize("text,runner_up", [
+    ("the rangers were on fire last night what a game", "out_of_scope"),
+    ("i saw on the news the subway flooded again at fourteenth street", "out_of_scope"),
+    ("my sister's place in new jersey got flooded in the storm", "out_of_scope"),
+    ("we did a fire drill at my kids school this morning", "out_of_scope"),
+    ("i've been smoking salmon on my grill all day", "out_of_scope"),
+    ("i quit smoking three weeks ago", "out_of_scope"),
+    ("is this a smoke-free building", "ask_property_fact"),
+    ("that album is straight fire", "out_of_scope"),
+    ("my phone is blowing up with texts sorry", "out_of_scope"),
+])
+def test_a_hazard_somewhere_else_is_no_emergency(matcher: EmergencyMatcher, text: str, runner_up: str) -> None:
+    for diet in ({EMERGENCY: 0.9, runner_up: 0.08, "greet": 0.02}, {runner_up: 0.9, EMERGENCY: 0.08, "greet": 0.02}):
+        message = run(matcher, text, diet)
+        assert message.get(INTENT)["name"] == runner_up, (text, diet)
+
+
+OVER = [
+    "since the flood last winter the floorboards in the hall are warped",
+    "the pipe burst back in march and now there's mold on the closet wall",
+    "the dryer hose blew off but i put it back on and it's fine now can someone look at it",
+]
+
+
+@pytest.mark.parametrize("text", OVER + [
+    "there was some smoke from the toaster but it was a false alarm can you check the detector",
+])
+def test_a_hazard_that_is_over_fires_no_rule(text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
+
+
+@pytest.mark.parametrize("text", OVER)
+def test_a_hazard_that_is_over_is_no_emergency_even_to_diet(matcher: EmergencyMatcher, text: str) -> None:
+    # nothing else names a subject of the emergency line (the toaster's "detector" would: DIET decides there)
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.08, "inform": 0.02})
+    assert message.get(INTENT)["name"] == ROUTINE, text
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("water", "i was watching the news when water started pouring through my ceiling"),
+    ("water", "the pipe that burst last month burst again and water is everywhere"),
+    ("water", "the plumber fixed the leak last week but now water is pouring through the ceiling again"),
+    ("heat", "the heat has been out since last week"),
+    ("heat", "we've had no heat since last month"),
+    ("water", "no water at all since last week nothing comes out of the taps"),
+    ("fire", "i'm in my car outside and i can see flames in my kitchen window"),
+    ("fire", "i'm at work and my neighbor says smoke is coming out of my apartment"),
+    ("fire", "i put the fire out but the wall is still smoking"),
+    ("gas", "i smelled gas last week and again just now"),
+    ("gas", "the gas smell from last month is back"),
+    ("co", "the carbon monoxide alarm went off earlier and now it's going off again"),
+    ("water", "the toilet overflowed it's all over the floor nobody got hurt but it's spreading"),
+])
+def test_an_emergency_told_with_its_story_is_still_an_emergency(kind: str, text: str) -> None:
+    verdict = Lexicon.load().analyse(text)
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+
+
+def test_a_gas_smell_is_never_over() -> None:
+    verdict = Lexicon.load().analyse("there was a gas smell in the hallway earlier but it's fine now")
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == "gas"
+
+
+def test_it_is_not_an_emergency_names_no_hazard(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "it's not an emergency but my mailbox key is bent", {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE
+    assert message.get(HAZARD_KEY)["decision"] == "implausible"
+
+
+def test_cigarette_smoke_from_a_neighbor_is_a_complaint(matcher: EmergencyMatcher) -> None:
+    text = "my downstairs neighbor smokes all night and the cigarette smoke comes up through the vent"
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.08, "inform": 0.02})
+    assert message.get(INTENT)["name"] == ROUTINE
+
+
+def test_an_oven_door_that_shattered_is_no_break_in() -> None:
+    assert Lexicon.load().analyse("the glass in the oven door shattered when i was cooking").emergency is None
+    verdict = Lexicon.load().analyse("they shattered the front door glass and i can't lock it")
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == "security"
