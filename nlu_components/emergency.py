@@ -72,6 +72,7 @@ class Rule:
     window: int = 8
     ordered: bool = False
     unless: FrozenSet[Text] = frozenset()
+    across_clauses: bool = False  # "the ac is running but it's not cooling"
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,12 @@ class Lexicon:
         self.displace_window = int(moved.get("window", 6))
         self.displaced_by = {str(k): set(v or []) for k, v in (moved.get("by") or {}).items()}
         self.resolved_by = {str(k): set(v or []) for k, v in (moved.get("resolved_by") or {}).items()}
+        self.everywhere_by = {str(k): set(v or []) for k, v in (moved.get("everywhere_by") or {}).items()}
         self.never_displaced = set(moved.get("never", []))  # rule names
         self.displace_breaks = self.clause_breaks | {str(w).lower() for w in moved.get("breaks", [])}
 
         used = set(self.negatable) | self.alarm_cues | {HAZARD_WORDS}
-        for cue, cancelling in itertools.chain(self.displaced_by.items(), self.resolved_by.items()):
+        for cue, cancelling in itertools.chain(*(d.items() for d in (self.displaced_by, self.resolved_by, self.everywhere_by))):
             used |= {cue} | cancelling
         for rule in self.emergency_rules + self.routine_rules:
             used |= set().union(*rule.groups) | rule.unless
@@ -147,6 +149,7 @@ class Lexicon:
             window=int(raw.get("window", default_window)),
             ordered=bool(raw.get("ordered", False)),
             unless=frozenset(raw.get("unless", []) or []),
+            across_clauses=bool(raw.get("across_clauses", False)),
         )
 
     @classmethod
@@ -181,7 +184,7 @@ class Lexicon:
         moved = self._displaced(raw, self._clauses(norms, self.displace_breaks))
         here = [h for h in live if not _inside(h, masks) and h not in moved]
         subjects = [h for h in raw if h.cue == HAZARD_WORDS and not _inside(h, elsewhere) and h not in moved
-                    and not any(n.cue == "emergency" and _inside(h, [(n.start, n.end)]) for n in negated)]
+                    and not any(_inside(h, [(n.start, n.end)]) for n in negated)]
 
         verdict = Verdict(
             alarm_words=sorted({doc[h.start:h.end].text for h in here if h.cue in self.alarm_cues}),
@@ -205,7 +208,8 @@ class Lexicon:
     def _displaced(self, hits: List[Hit], part: List[int]) -> List[Hit]:
         """The hits about somewhere else or some other time: a `by` cue near them in their part of the
         sentence ("the knicks are on fire", "the flood last month"), or a `resolved_by` cue anywhere
-        after them ("the hose popped off ... it's fine now"); unless one of that cue's cancelling cues
+        after them ("the hose popped off ... it's fine now"), or an `everywhere_by` cue anywhere ("just
+        curious"); unless one of that cue's cancelling cues
         is near them too ("the flood in my apartment", "it's fine now ... it's still leaking")."""
         def near(hit: Hit, cues: Iterable[Text]) -> bool:
             return any(
@@ -214,7 +218,7 @@ class Lexicon:
                 for h in hits
             )
 
-        context = set(self.displaced_by) | set(self.resolved_by)
+        context = set(self.displaced_by) | set(self.resolved_by) | set(self.everywhere_by)
         moved = []
         for hit in hits:
             if hit.cue in context:
@@ -224,7 +228,8 @@ class Lexicon:
                 any(h.cue == cue and h.start >= hit.end for h in hits) and not near(hit, off)
                 for cue, off in self.resolved_by.items()
             )
-            if elsewhere or over:
+            idle = any(any(h.cue == cue for h in hits) and not near(hit, off) for cue, off in self.everywhere_by.items())
+            if elsewhere or over or idle:
                 moved.append(hit)
         return moved
 
@@ -260,7 +265,7 @@ class Lexicon:
             ordered = sorted(combo, key=lambda h: h.start)
             if rule.ordered and list(combo) != ordered:
                 continue
-            if len({clause[h.start] for h in combo}) != 1:
+            if not rule.across_clauses and len({clause[h.start] for h in combo}) != 1:
                 continue
             between = (max(h.end for h in combo) - min(h.start for h in combo)) - sum(h.end - h.start for h in combo)
             if between <= rule.window:

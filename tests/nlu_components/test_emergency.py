@@ -492,3 +492,53 @@ def test_an_oven_door_that_shattered_is_no_break_in() -> None:
     assert Lexicon.load().analyse("the glass in the oven door shattered when i was cooking").emergency is None
     verdict = Lexicon.load().analyse("they shattered the front door glass and i can't lock it")
     assert verdict.emergency is not None and verdict.emergency[0].hazard == "security"
+
+
+@pytest.mark.parametrize("text", [
+    "the extinguisher on the third floor is expired can you get a new one",
+    "the exit sign over the back stairs is out",
+    "one of the sprinklers in the hall is missing its cover",
+    "there are still soot marks in the hallway from the fire downstairs a while back can someone paint",
+    "my stove's pilot went out and i can't relight it and there's no gas smell at all",
+])
+def test_upkeep_after_or_around_fire_is_routine(matcher: EmergencyMatcher, text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.08, "inform": 0.02})
+    assert message.get(INTENT)["name"] == ROUTINE, text
+
+
+@pytest.mark.parametrize("text", [
+    "my uncle's basement flooded in the storm it's not one of your buildings",
+    "i thought i smelled something burning but it turned out to be the pizza place downstairs",
+    "just curious how long does it take a fire truck to get here",
+    "does renters insurance cover a flood from upstairs",
+])
+def test_other_peoples_homes_questions_and_false_alarms_fire_no_rule(text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("heat", "i'm calling for my grandmother she hasn't had any heat since friday"),
+    ("heat", "we have no heat at all not even a little bit"),
+    ("fire", "i have renters insurance but right now my kitchen is on fire"),
+    ("water", "the flood in my apartment is not your building's fault but it is pouring in"),
+])
+def test_those_words_leave_a_real_emergency_alone(kind: str, text: str) -> None:
+    verdict = Lexicon.load().analyse(text)
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+
+
+def test_a_negated_hazard_word_names_no_hazard(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "there's no smell at all i'd just like the landlord to look at the stove hookup",
+                  {EMERGENCY: 0.9, ROUTINE: 0.08, "inform": 0.02})
+    assert message.get(INTENT)["name"] == ROUTINE
+    assert message.get(HAZARD_KEY)["decision"] == "implausible"
+
+
+def test_displacement_names_only_defined_rules(tmp_path: Path) -> None:
+    spec = yaml.safe_load(DEFAULT_LEXICON.read_text())
+    spec["displacement"]["never"] = ["no such rule"]
+    path = tmp_path / "lexicon.yml"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match="no such rule"):
+        Lexicon.load(str(path))
