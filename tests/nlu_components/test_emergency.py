@@ -542,3 +542,31 @@ def test_displacement_names_only_defined_rules(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(ValueError, match="no such rule"):
         Lexicon.load(str(path))
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("gas", "my kitchen kind of smells like eggs and i don't even have any eggs"),
+    ("water", "it's raining in my kitchen from the ceiling"),
+])
+def test_a_gas_smell_or_a_leak_said_sideways_is_an_emergency(kind: str, text: str) -> None:
+    verdict = Lexicon.load().analyse(text)
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+
+
+def test_words_for_water_indoors_keep_diets_emergency(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "the guy upstairs left his bath on and now it's wet and dripping down my walls",
+                  {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "my kitchen exhaust fan sounds like it's on fire it's so loud",
+    "the fire alarm in the lobby went off during the drill and now it's dangling from the ceiling",
+])
+def test_figures_of_speech_and_drills_fire_no_rule(text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
+
+
+def test_a_dead_appliance_is_routine(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "my freezer died overnight", {EMERGENCY: 0.9, ROUTINE: 0.08, "inform": 0.02})
+    assert message.get(INTENT)["name"] == ROUTINE
