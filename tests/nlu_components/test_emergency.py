@@ -476,10 +476,19 @@ def test_a_gas_smell_is_never_over() -> None:
     assert verdict.emergency is not None and verdict.emergency[0].hazard == "gas"
 
 
-def test_it_is_not_an_emergency_names_no_hazard(matcher: EmergencyMatcher) -> None:
-    message = run(matcher, "it's not an emergency but my mailbox key is bent", {EMERGENCY: 0.9, ROUTINE: 0.1})
+@pytest.mark.parametrize("text", [
+    "it's not an emergency but my mailbox key is bent",
+    "no rush but the light over the sink flickers whenever you get a chance",
+])
+def test_the_caller_saying_it_is_not_urgent_is_routine(matcher: EmergencyMatcher, text: str) -> None:
+    message = run(matcher, text, {EMERGENCY: 0.9, "inform": 0.07, ROUTINE: 0.03})
     assert message.get(INTENT)["name"] == ROUTINE
-    assert message.get(HAZARD_KEY)["decision"] == "implausible"
+    assert message.get(HAZARD_KEY)["decision"] == "demoted"
+
+
+def test_not_urgent_does_not_outweigh_a_hazard() -> None:
+    verdict = Lexicon.load().analyse("it's not an emergency i guess but there's a little smoke from the outlet")
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == "fire"
 
 
 def test_cigarette_smoke_from_a_neighbor_is_a_complaint(matcher: EmergencyMatcher) -> None:
@@ -570,3 +579,23 @@ def test_figures_of_speech_and_drills_fire_no_rule(text: str) -> None:
 def test_a_dead_appliance_is_routine(matcher: EmergencyMatcher) -> None:
     message = run(matcher, "my freezer died overnight", {EMERGENCY: 0.9, ROUTINE: 0.08, "inform": 0.02})
     assert message.get(INTENT)["name"] == ROUTINE
+
+
+def test_a_dead_fridge_in_a_dead_apartment_stays_diets_emergency(matcher: EmergencyMatcher) -> None:
+    text = "none of the outlets work and the fridge is dead too i called con ed and they said it's just us"
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "the toilet keeps running and running and it won't stop",
+    "one of the lights in the back hallway of my apartment is out",
+])
+def test_a_running_toilet_or_a_light_out_is_routine(matcher: EmergencyMatcher, text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE, text
+
+
+def test_a_show_someone_watched_is_no_fire() -> None:
+    assert Lexicon.load().analyse("we watched an episode about a big warehouse fire last night").emergency is None
