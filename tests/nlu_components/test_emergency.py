@@ -599,3 +599,22 @@ def test_a_running_toilet_or_a_light_out_is_routine(matcher: EmergencyMatcher, t
 
 def test_a_show_someone_watched_is_no_fire() -> None:
     assert Lexicon.load().analyse("we watched an episode about a big warehouse fire last night").emergency is None
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("co", "the co box by the front closet has been doing a long loud beeping for like ten minutes"),
+    ("water", "the kitchen drain keeps bringing up this brown gunk"),
+    ("gas", "there's a weird gassy smell in the stairway"),
+])
+def test_more_ways_to_say_an_emergency(kind: str, text: str) -> None:
+    verdict = Lexicon.load().analyse(text)
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+
+
+@pytest.mark.parametrize("text", [
+    "my puppy has been so gassy since we changed his food",
+    "i have to write an essay about the great chicago fire for school",
+    "the outlet by the couch is dead nothing works when i plug something in",
+])
+def test_more_ways_to_say_no_emergency(text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
