@@ -618,3 +618,34 @@ def test_more_ways_to_say_an_emergency(kind: str, text: str) -> None:
 ])
 def test_more_ways_to_say_no_emergency(text: str) -> None:
     assert Lexicon.load().analyse(text).emergency is None, text
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("water", "there's sue wedge bubbling up out of the tub"),
+    ("fire", "the couch cushion is smoldering where the candle fell"),
+    ("water", "it's like a geyser coming out of the pipe under the sink"),
+    ("water", "i shut the valve but it's pouring through to downstairs anyway"),
+    ("heat", "the boiler won't turn on and it's freezing"),
+])
+def test_unusual_words_for_an_emergency(kind: str, text: str) -> None:
+    verdict = Lexicon.load().analyse(text)
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+
+
+@pytest.mark.parametrize("text", [
+    "this is an emergency my dishwasher is jammed",
+    "it's an emergency my oven won't turn on and it's thanksgiving",
+])
+def test_calling_a_routine_problem_an_emergency_does_not_make_it_one(matcher: EmergencyMatcher, text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE, text
+
+
+@pytest.mark.parametrize("text", [
+    "is a charcoal grill on the fire escape a fire hazard",
+    "my cousin plays in a band called the flaming pipes",
+    "the toilet runs all night with a waterfall sound",
+])
+def test_hazard_words_in_names_and_questions_fire_no_rule(text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
