@@ -649,3 +649,13 @@ def test_calling_a_routine_problem_an_emergency_does_not_make_it_one(matcher: Em
 ])
 def test_hazard_words_in_names_and_questions_fire_no_rule(text: str) -> None:
     assert Lexicon.load().analyse(text).emergency is None, text
+
+
+@pytest.mark.parametrize("text", [
+    "which bottled water do you guys recommend",
+    "is the belt parkway still flooded by the exit",
+])
+def test_bottled_water_and_a_flooded_road_are_no_emergency(matcher: EmergencyMatcher, text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.08, ROUTINE: 0.02})
+    assert message.get(INTENT)["name"] == "out_of_scope", text
