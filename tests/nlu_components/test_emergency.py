@@ -659,3 +659,17 @@ def test_bottled_water_and_a_flooded_road_are_no_emergency(matcher: EmergencyMat
     assert Lexicon.load().analyse(text).emergency is None, text
     message = run(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.08, ROUTINE: 0.02})
     assert message.get(INTENT)["name"] == "out_of_scope", text
+
+
+def test_a_leak_the_caller_cannot_stop_is_an_emergency_however_long_the_story() -> None:
+    verdict = Lexicon.load().analyse(
+        "there's a leak behind the washer and i turned every valve i could find and it's still coming i can't stop it")
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == "water"
+
+
+def test_a_toilet_running_the_whole_time_is_routine(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "the toilet keeps running the whole time i can hear it all night", {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE
+    # but a CO detector doing it is an emergency
+    verdict = Lexicon.load().analyse("the carbon monoxide thing in the hall is beeping the whole time")
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == "co"
