@@ -673,3 +673,8 @@ def test_a_toilet_running_the_whole_time_is_routine(matcher: EmergencyMatcher) -
     # but a CO detector doing it is an emergency
     verdict = Lexicon.load().analyse("the carbon monoxide thing in the hall is beeping the whole time")
     assert verdict.emergency is not None and verdict.emergency[0].hazard == "co"
+
+
+def test_wildfires_far_away_are_no_fire_here() -> None:
+    assert Lexicon.load().analyse("those wildfires in california look terrifying on the news").emergency is None
+    assert Lexicon.load().analyse("the brush fires out west are crazy this year").emergency is None
