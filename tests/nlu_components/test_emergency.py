@@ -678,3 +678,12 @@ def test_a_toilet_running_the_whole_time_is_routine(matcher: EmergencyMatcher) -
 def test_wildfires_far_away_are_no_fire_here() -> None:
     assert Lexicon.load().analyse("those wildfires in california look terrifying on the news").emergency is None
     assert Lexicon.load().analyse("the brush fires out west are crazy this year").emergency is None
+
+
+def test_a_co_alarm_beeping_continuously_with_a_headache_is_an_emergency() -> None:
+    verdict = Lexicon.load().analyse("the co detector in the hall has a continuous beep and my kids say their heads hurt")
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == "co"
+
+
+def test_news_someone_heard_is_no_fire_here() -> None:
+    assert Lexicon.load().analyse("did you hear about the fire at the laundromat on victory boulevard").emergency is None
