@@ -192,7 +192,9 @@ class Lexicon:
         )
         if not hypothetical:
             sure = [h for h in live if not _inside(h, masks)]
-            verdict.emergency = self._first(self.emergency_rules, here, live, clause, sure)
+            # an `unless` cue about another time does not count ("the small leak from last week is pouring now")
+            current = [h for h in live if h not in moved]
+            verdict.emergency = self._first(self.emergency_rules, here, current, clause, sure)
         verdict.routine = self._first(self.routine_rules, live, live, clause)
         return verdict
 

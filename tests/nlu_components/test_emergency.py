@@ -687,3 +687,19 @@ def test_a_co_alarm_beeping_continuously_with_a_headache_is_an_emergency() -> No
 
 def test_news_someone_heard_is_no_fire_here() -> None:
     assert Lexicon.load().analyse("did you hear about the fire at the laundromat on victory boulevard").emergency is None
+
+
+def test_a_small_leak_from_last_week_that_pours_now_is_an_emergency() -> None:
+    verdict = Lexicon.load().analyse("the small leak i told you about last week is pouring now and i can't shut it off")
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == "water"
+
+
+@pytest.mark.parametrize("text", [
+    "my key snapped off in the front door lock",
+    "it's boiling in here the radiator won't shut off",
+    "it's freezing in one room the radiator in the kids room is cold the rest of the apartment is warm",
+])
+def test_a_broken_key_too_much_heat_or_one_cold_room_is_routine(matcher: EmergencyMatcher, text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE, text
