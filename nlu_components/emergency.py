@@ -17,6 +17,10 @@ emergency line at the top of data/nlu/emergency.yml:
   intent is taken ("two adults and a kid" is not an emergency, however sure DIET is);
 - otherwise DIET's prediction stands.
 
+A hazard word about somewhere else or some other time ("the knicks are on fire", "the flood last
+month", "the hose popped off but it's fine now") counts for none of this (`displacement` in the
+lexicon), except in the rules for a gas smell or a CO alarm, which are always reported.
+
 DIET's other candidates stay in `intent_ranking` (rescaled so the ranking still sums to one), and the
 message gets a `hazard` output property: the hazard kind, the rule, the words that matched, what the
 component did and DIET's own top intent, so a reviewer can see why an intent changed.
@@ -209,10 +213,10 @@ class Lexicon:
 
     def _displaced(self, hits: List[Hit], part: List[int]) -> List[Hit]:
         """The hits about somewhere else or some other time: a `by` cue near them in their part of the
-        sentence ("the knicks are on fire", "the flood last month"), or a `resolved_by` cue anywhere
-        after them ("the hose popped off ... it's fine now"), or an `everywhere_by` cue anywhere ("just
-        curious"); unless one of that cue's cancelling cues
-        is near them too ("the flood in my apartment", "it's fine now ... it's still leaking")."""
+        sentence ("the knicks are on fire", "the flood last month"), a `resolved_by` cue anywhere after
+        them ("the hose popped off ... it's fine now"), or an `everywhere_by` cue anywhere ("just
+        curious"); unless one of that cue's cancelling cues is near them too ("the flood in my
+        apartment", "it's fine now ... it's still leaking")."""
         def near(hit: Hit, cues: Iterable[Text]) -> bool:
             return any(
                 h.cue in cues and part[h.start] == part[hit.start]
