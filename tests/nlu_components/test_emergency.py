@@ -703,3 +703,22 @@ def test_a_broken_key_too_much_heat_or_one_cold_room_is_routine(matcher: Emergen
     assert Lexicon.load().analyse(text).emergency is None, text
     message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
     assert message.get(INTENT)["name"] == ROUTINE, text
+
+
+@pytest.mark.parametrize("text", [
+    "the pilot on the water heater went out and there's no gas smell can someone relight it",
+    "the freezer isn't freezing anymore",
+    "a couple of the cabinet hinges broke in the bathroom",
+    "nothing's wrong yet but can someone look at the radiators before it gets cold",
+    "i called twice about the kitchen sink and nobody came",
+    "we had a little grease fire last night it's out and everything's fine but the hood fan won't turn on",
+])
+def test_more_routine_problems_with_alarming_words(matcher: EmergencyMatcher, text: str) -> None:
+    assert Lexicon.load().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE, text
+
+
+def test_a_repeat_caller_with_water_pouring_is_an_emergency() -> None:
+    verdict = Lexicon.load().analyse("i called twice already and nobody came and now water is pouring through the ceiling")
+    assert verdict.emergency is not None and verdict.emergency[0].hazard == "water"
