@@ -188,7 +188,7 @@ class Lexicon:
         moved = self._displaced(raw, self._clauses(norms, self.displace_breaks))
         here = [h for h in live if not _inside(h, masks) and h not in moved]
         subjects = [h for h in raw if h.cue == HAZARD_WORDS and not _inside(h, elsewhere) and h not in moved
-                    and not any(_inside(h, [(n.start, n.end)]) for n in negated)]
+                    and not _inside(h, [(n.start, n.end) for n in negated])]
 
         verdict = Verdict(
             alarm_words=sorted({doc[h.start:h.end].text for h in here if h.cue in self.alarm_cues}),

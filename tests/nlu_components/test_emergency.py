@@ -6,6 +6,7 @@ of it, on both sides of the line.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -35,6 +36,18 @@ def matcher(tmp_path_factory: pytest.TempPathFactory) -> EmergencyMatcher:
         Resource("emergency_matcher"),
         ExecutionContext(graph_schema=None, model_id="test"),  # type: ignore[arg-type]
     )
+
+
+@lru_cache(maxsize=None)
+def default_lexicon() -> Lexicon:
+    """The shipped lexicon, built once: a spaCy vocabulary and matcher per test is slow for nothing."""
+    return Lexicon.load()
+
+
+def hazard_of(text: str) -> Optional[str]:
+    """The hazard kind of the emergency rule that fires on `text`, or None when none does."""
+    verdict = default_lexicon().analyse(text)
+    return verdict.emergency[0].hazard if verdict.emergency else None
 
 
 def diet_message(text: str, ranking: Dict[str, float]) -> Message:
@@ -198,7 +211,7 @@ def test_hazard_words_that_are_not_a_hazard(matcher: EmergencyMatcher, intent: s
 
 
 def test_negated_hazards_do_not_fire() -> None:
-    lexicon = Lexicon.load()
+    lexicon = default_lexicon()
     for text in ("there's no gas smell", "no sparks or smoke just a dead outlet", "it's not on fire",
                  "there was no break in I just lost my key and the door won't lock",
                  "there's a sewer smell coming up from the drain", "there's no sewage coming up it just smells"):
@@ -206,7 +219,7 @@ def test_negated_hazards_do_not_fire() -> None:
 
 
 def test_a_negated_unless_cue_does_not_block_an_emergency() -> None:
-    lexicon = Lexicon.load()
+    lexicon = default_lexicon()
     verdict = lexicon.analyse("the co detector is sounding the long alarm it is not chirping")
     assert verdict.emergency is not None and verdict.emergency[0].hazard == "co"
     verdict = lexicon.analyse("the carbon monoxide alarm keeps going off and it's not the battery")
@@ -233,8 +246,7 @@ def test_a_negated_unless_cue_does_not_block_an_emergency() -> None:
     ("fire", "there's a fire in the apartment across the hall from me"),
 ])
 def test_more_emergencies_are_recognised(kind: str, text: str) -> None:
-    verdict = Lexicon.load().analyse(text)
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+    assert hazard_of(text) == kind, text
 
 
 @pytest.mark.parametrize("text", [
@@ -242,7 +254,7 @@ def test_more_emergencies_are_recognised(kind: str, text: str) -> None:
     "the co detector has a low battery it chirps every minute",
 ])
 def test_partial_or_low_battery_problems_are_not_promoted(text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
 
 
 # -- routine problems DIET took for emergencies -----------------------------------------------------
@@ -441,7 +453,7 @@ OVER = [
     "there was some smoke from the toaster but it was a false alarm can you check the detector",
 ])
 def test_a_hazard_that_is_over_fires_no_rule(text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
 
 
 @pytest.mark.parametrize("text", OVER)
@@ -467,13 +479,11 @@ def test_a_hazard_that_is_over_is_no_emergency_even_to_diet(matcher: EmergencyMa
     ("water", "the toilet overflowed it's all over the floor nobody got hurt but it's spreading"),
 ])
 def test_an_emergency_told_with_its_story_is_still_an_emergency(kind: str, text: str) -> None:
-    verdict = Lexicon.load().analyse(text)
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+    assert hazard_of(text) == kind, text
 
 
 def test_a_gas_smell_is_never_over() -> None:
-    verdict = Lexicon.load().analyse("there was a gas smell in the hallway earlier but it's fine now")
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == "gas"
+    assert hazard_of("there was a gas smell in the hallway earlier but it's fine now") == "gas"
 
 
 @pytest.mark.parametrize("text", [
@@ -487,8 +497,7 @@ def test_the_caller_saying_it_is_not_urgent_is_routine(matcher: EmergencyMatcher
 
 
 def test_not_urgent_does_not_outweigh_a_hazard() -> None:
-    verdict = Lexicon.load().analyse("it's not an emergency i guess but there's a little smoke from the outlet")
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == "fire"
+    assert hazard_of("it's not an emergency i guess but there's a little smoke from the outlet") == "fire"
 
 
 def test_cigarette_smoke_from_a_neighbor_is_a_complaint(matcher: EmergencyMatcher) -> None:
@@ -498,9 +507,8 @@ def test_cigarette_smoke_from_a_neighbor_is_a_complaint(matcher: EmergencyMatche
 
 
 def test_an_oven_door_that_shattered_is_no_break_in() -> None:
-    assert Lexicon.load().analyse("the glass in the oven door shattered when i was cooking").emergency is None
-    verdict = Lexicon.load().analyse("they shattered the front door glass and i can't lock it")
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == "security"
+    assert default_lexicon().analyse("the glass in the oven door shattered when i was cooking").emergency is None
+    assert hazard_of("they shattered the front door glass and i can't lock it") == "security"
 
 
 @pytest.mark.parametrize("text", [
@@ -511,7 +519,7 @@ def test_an_oven_door_that_shattered_is_no_break_in() -> None:
     "my stove's pilot went out and i can't relight it and there's no gas smell at all",
 ])
 def test_upkeep_after_or_around_fire_is_routine(matcher: EmergencyMatcher, text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
     message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.08, "inform": 0.02})
     assert message.get(INTENT)["name"] == ROUTINE, text
 
@@ -523,7 +531,7 @@ def test_upkeep_after_or_around_fire_is_routine(matcher: EmergencyMatcher, text:
     "does renters insurance cover a flood from upstairs",
 ])
 def test_other_peoples_homes_questions_and_false_alarms_fire_no_rule(text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
 
 
 @pytest.mark.parametrize("kind,text", [
@@ -533,8 +541,7 @@ def test_other_peoples_homes_questions_and_false_alarms_fire_no_rule(text: str) 
     ("water", "the flood in my apartment is not your building's fault but it is pouring in"),
 ])
 def test_those_words_leave_a_real_emergency_alone(kind: str, text: str) -> None:
-    verdict = Lexicon.load().analyse(text)
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+    assert hazard_of(text) == kind, text
 
 
 def test_a_negated_hazard_word_names_no_hazard(matcher: EmergencyMatcher) -> None:
@@ -558,8 +565,7 @@ def test_displacement_names_only_defined_rules(tmp_path: Path) -> None:
     ("water", "it's raining in my kitchen from the ceiling"),
 ])
 def test_a_gas_smell_or_a_leak_said_sideways_is_an_emergency(kind: str, text: str) -> None:
-    verdict = Lexicon.load().analyse(text)
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+    assert hazard_of(text) == kind, text
 
 
 def test_words_for_water_indoors_keep_diets_emergency(matcher: EmergencyMatcher) -> None:
@@ -573,7 +579,7 @@ def test_words_for_water_indoors_keep_diets_emergency(matcher: EmergencyMatcher)
     "the fire alarm in the lobby went off during the drill and now it's dangling from the ceiling",
 ])
 def test_figures_of_speech_and_drills_fire_no_rule(text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
 
 
 def test_a_dead_appliance_is_routine(matcher: EmergencyMatcher) -> None:
@@ -592,13 +598,13 @@ def test_a_dead_fridge_in_a_dead_apartment_stays_diets_emergency(matcher: Emerge
     "one of the lights in the back hallway of my apartment is out",
 ])
 def test_a_running_toilet_or_a_light_out_is_routine(matcher: EmergencyMatcher, text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
     message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
     assert message.get(INTENT)["name"] == ROUTINE, text
 
 
 def test_a_show_someone_watched_is_no_fire() -> None:
-    assert Lexicon.load().analyse("we watched an episode about a big warehouse fire last night").emergency is None
+    assert default_lexicon().analyse("we watched an episode about a big warehouse fire last night").emergency is None
 
 
 @pytest.mark.parametrize("kind,text", [
@@ -607,8 +613,7 @@ def test_a_show_someone_watched_is_no_fire() -> None:
     ("gas", "there's a weird gassy smell in the stairway"),
 ])
 def test_more_ways_to_say_an_emergency(kind: str, text: str) -> None:
-    verdict = Lexicon.load().analyse(text)
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+    assert hazard_of(text) == kind, text
 
 
 @pytest.mark.parametrize("text", [
@@ -617,7 +622,7 @@ def test_more_ways_to_say_an_emergency(kind: str, text: str) -> None:
     "the outlet by the couch is dead nothing works when i plug something in",
 ])
 def test_more_ways_to_say_no_emergency(text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
 
 
 @pytest.mark.parametrize("kind,text", [
@@ -628,8 +633,7 @@ def test_more_ways_to_say_no_emergency(text: str) -> None:
     ("heat", "the boiler won't turn on and it's freezing"),
 ])
 def test_unusual_words_for_an_emergency(kind: str, text: str) -> None:
-    verdict = Lexicon.load().analyse(text)
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == kind, text
+    assert hazard_of(text) == kind, text
 
 
 @pytest.mark.parametrize("text", [
@@ -637,7 +641,7 @@ def test_unusual_words_for_an_emergency(kind: str, text: str) -> None:
     "it's an emergency my oven won't turn on and it's thanksgiving",
 ])
 def test_calling_a_routine_problem_an_emergency_does_not_make_it_one(matcher: EmergencyMatcher, text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
     message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
     assert message.get(INTENT)["name"] == ROUTINE, text
 
@@ -648,7 +652,7 @@ def test_calling_a_routine_problem_an_emergency_does_not_make_it_one(matcher: Em
     "the toilet runs all night with a waterfall sound",
 ])
 def test_hazard_words_in_names_and_questions_fire_no_rule(text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
 
 
 @pytest.mark.parametrize("text", [
@@ -656,42 +660,39 @@ def test_hazard_words_in_names_and_questions_fire_no_rule(text: str) -> None:
     "is the belt parkway still flooded by the exit",
 ])
 def test_bottled_water_and_a_flooded_road_are_no_emergency(matcher: EmergencyMatcher, text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
     message = run(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.08, ROUTINE: 0.02})
     assert message.get(INTENT)["name"] == "out_of_scope", text
 
 
 def test_a_leak_the_caller_cannot_stop_is_an_emergency_however_long_the_story() -> None:
-    verdict = Lexicon.load().analyse(
-        "there's a leak behind the washer and i turned every valve i could find and it's still coming i can't stop it")
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == "water"
+    assert hazard_of(
+        "there's a leak behind the washer and i turned every valve i could find and it's still coming i can't stop it"
+    ) == "water"
 
 
 def test_a_toilet_running_the_whole_time_is_routine(matcher: EmergencyMatcher) -> None:
     message = run(matcher, "the toilet keeps running the whole time i can hear it all night", {EMERGENCY: 0.9, ROUTINE: 0.1})
     assert message.get(INTENT)["name"] == ROUTINE
     # but a CO detector doing it is an emergency
-    verdict = Lexicon.load().analyse("the carbon monoxide thing in the hall is beeping the whole time")
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == "co"
+    assert hazard_of("the carbon monoxide thing in the hall is beeping the whole time") == "co"
 
 
 def test_wildfires_far_away_are_no_fire_here() -> None:
-    assert Lexicon.load().analyse("those wildfires in california look terrifying on the news").emergency is None
-    assert Lexicon.load().analyse("the brush fires out west are crazy this year").emergency is None
+    assert default_lexicon().analyse("those wildfires in california look terrifying on the news").emergency is None
+    assert default_lexicon().analyse("the brush fires out west are crazy this year").emergency is None
 
 
 def test_a_co_alarm_beeping_continuously_with_a_headache_is_an_emergency() -> None:
-    verdict = Lexicon.load().analyse("the co detector in the hall has a continuous beep and my kids say their heads hurt")
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == "co"
+    assert hazard_of("the co detector in the hall has a continuous beep and my kids say their heads hurt") == "co"
 
 
 def test_news_someone_heard_is_no_fire_here() -> None:
-    assert Lexicon.load().analyse("did you hear about the fire at the laundromat on victory boulevard").emergency is None
+    assert default_lexicon().analyse("did you hear about the fire at the laundromat on victory boulevard").emergency is None
 
 
 def test_a_small_leak_from_last_week_that_pours_now_is_an_emergency() -> None:
-    verdict = Lexicon.load().analyse("the small leak i told you about last week is pouring now and i can't shut it off")
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == "water"
+    assert hazard_of("the small leak i told you about last week is pouring now and i can't shut it off") == "water"
 
 
 @pytest.mark.parametrize("text", [
@@ -700,7 +701,7 @@ def test_a_small_leak_from_last_week_that_pours_now_is_an_emergency() -> None:
     "it's freezing in one room the radiator in the kids room is cold the rest of the apartment is warm",
 ])
 def test_a_broken_key_too_much_heat_or_one_cold_room_is_routine(matcher: EmergencyMatcher, text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
     message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
     assert message.get(INTENT)["name"] == ROUTINE, text
 
@@ -714,11 +715,10 @@ def test_a_broken_key_too_much_heat_or_one_cold_room_is_routine(matcher: Emergen
     "we had a little grease fire last night it's out and everything's fine but the hood fan won't turn on",
 ])
 def test_more_routine_problems_with_alarming_words(matcher: EmergencyMatcher, text: str) -> None:
-    assert Lexicon.load().analyse(text).emergency is None, text
+    assert default_lexicon().analyse(text).emergency is None, text
     message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
     assert message.get(INTENT)["name"] == ROUTINE, text
 
 
 def test_a_repeat_caller_with_water_pouring_is_an_emergency() -> None:
-    verdict = Lexicon.load().analyse("i called twice already and nobody came and now water is pouring through the ceiling")
-    assert verdict.emergency is not None and verdict.emergency[0].hazard == "water"
+    assert hazard_of("i called twice already and nobody came and now water is pouring through the ceiling") == "water"
