@@ -121,11 +121,13 @@ class Lexicon:
         self.displaced_by = {str(k): set(v or []) for k, v in (moved.get("by") or {}).items()}
         self.resolved_by = {str(k): set(v or []) for k, v in (moved.get("resolved_by") or {}).items()}
         self.everywhere_by = {str(k): set(v or []) for k, v in (moved.get("everywhere_by") or {}).items()}
+        self.settled_by = {str(k): set(v or []) for k, v in (moved.get("settled_by") or {}).items()}
         self.never_displaced = set(moved.get("never", []))  # rule names
         self.displace_breaks = self.clause_breaks | {str(w).lower() for w in moved.get("breaks", [])}
 
         used = set(self.negatable) | self.alarm_cues | {HAZARD_WORDS}
-        for cue, cancelling in itertools.chain(*(d.items() for d in (self.displaced_by, self.resolved_by, self.everywhere_by))):
+        for cue, cancelling in itertools.chain(*(d.items() for d in (self.displaced_by, self.resolved_by, self.everywhere_by,
+                                                                      self.settled_by))):
             used |= {cue} | cancelling
         for rule in self.emergency_rules + self.routine_rules:
             used |= set().union(*rule.groups) | rule.unless
@@ -185,7 +187,9 @@ class Lexicon:
         clause = self._clauses(norms)
         live = [h for h in raw if not (h.cue in self.negatable and self._negated(h, norms))]
         negated = [h for h in raw if h not in live]
-        moved = self._displaced(raw, self._clauses(norms, self.displace_breaks))
+        parts = self._clauses(norms, self.displace_breaks)
+        moved = self._displaced(raw, parts)
+        settled = self._displaced(raw, parts, only_settled=True)
         here = [h for h in live if not _inside(h, masks) and h not in moved]
         subjects = [h for h in raw if h.cue == HAZARD_WORDS and not _inside(h, elsewhere) and h not in moved
                     and not _inside(h, [(n.start, n.end) for n in negated])]
@@ -195,7 +199,7 @@ class Lexicon:
             hazard_words=sorted({doc[h.start:h.end].text for h in subjects}),
         )
         if not hypothetical:
-            sure = [h for h in live if not _inside(h, masks)]
+            sure = [h for h in live if not _inside(h, masks) and h not in settled]
             # an `unless` cue about another time does not count ("the small leak from last week is pouring now")
             current = [h for h in live if h not in moved]
             verdict.emergency = self._first(self.emergency_rules, here, current, clause, sure)
@@ -211,12 +215,13 @@ class Lexicon:
             numbers.append(current)
         return numbers
 
-    def _displaced(self, hits: List[Hit], part: List[int]) -> List[Hit]:
+    def _displaced(self, hits: List[Hit], part: List[int], only_settled: bool = False) -> List[Hit]:
         """The hits about somewhere else or some other time: a `by` cue near them in their part of the
-        sentence ("the knicks are on fire", "the flood last month"), a `resolved_by` cue anywhere after
-        them ("the hose popped off ... it's fine now"), or an `everywhere_by` cue anywhere ("just
-        curious"); unless one of that cue's cancelling cues is near them too ("the flood in my
-        apartment", "it's fine now ... it's still leaking")."""
+        sentence ("the knicks are on fire", "the flood last month"), a `resolved_by` or `settled_by` cue
+        anywhere after them ("the hose popped off ... it's fine now"), or an `everywhere_by` cue anywhere
+        ("just curious"); unless one of that cue's cancelling cues is near them too ("the flood in my
+        apartment", "it's fine now ... it's still leaking"). With `only_settled`, just the hits a
+        `settled_by` cue moves: those move even the rules that are never displaced."""
         def near(hit: Hit, cues: Iterable[Text]) -> bool:
             return any(
                 h.cue in cues and part[h.start] == part[hit.start]
@@ -224,18 +229,24 @@ class Lexicon:
                 for h in hits
             )
 
-        context = set(self.displaced_by) | set(self.resolved_by) | set(self.everywhere_by)
+        def said(cue: Text, after: Optional[Hit] = None) -> bool:
+            return any(h.cue == cue and (after is None or h.start >= after.end) for h in hits)
+
+        tables = (self.displaced_by, self.resolved_by, self.everywhere_by, self.settled_by)
+        context = set().union(*(set(table) for table in tables))
+        later = self.settled_by if only_settled else {**self.resolved_by, **self.settled_by}
         moved = []
         for hit in hits:
             if hit.cue in context:
                 continue
-            elsewhere = any(near(hit, {cue}) and not near(hit, off) for cue, off in self.displaced_by.items())
-            over = any(
-                any(h.cue == cue and h.start >= hit.end for h in hits) and not near(hit, off)
-                for cue, off in self.resolved_by.items()
-            )
-            idle = any(any(h.cue == cue for h in hits) and not near(hit, off) for cue, off in self.everywhere_by.items())
-            if elsewhere or over or idle:
+            over = any(said(cue, after=hit) and not near(hit, off) for cue, off in later.items())
+            if not only_settled:
+                over = (
+                    over
+                    or any(near(hit, {cue}) and not near(hit, off) for cue, off in self.displaced_by.items())
+                    or any(said(cue) and not near(hit, off) for cue, off in self.everywhere_by.items())
+                )
+            if over:
                 moved.append(hit)
         return moved
 

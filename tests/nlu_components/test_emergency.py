@@ -722,3 +722,35 @@ def test_more_routine_problems_with_alarming_words(matcher: EmergencyMatcher, te
 
 def test_a_repeat_caller_with_water_pouring_is_an_emergency() -> None:
     assert hazard_of("i called twice already and nobody came and now water is pouring through the ceiling") == "water"
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("co", "the see oh box in the hallway is doing a long loud beeping it won't quit"),
+    ("security", "somebody was in my apartment some of my stuff is missing and the window was broken i can't close it"),
+    ("water", "i shut the valve under the bathroom sink but the water did not stop"),
+    ("water", "the kitchen faucet does not give any water and neither does the bathroom"),
+])
+def test_this_rounds_ways_to_say_an_emergency(kind: str, text: str) -> None:
+    assert hazard_of(text) == kind, text
+
+
+def test_a_gas_smell_the_utility_fixed_is_settled_but_not_one_that_is_back() -> None:
+    fixed = "we had a gas smell this morning but con ed already fixed it now the stove clock is broken"
+    assert default_lexicon().analyse(fixed).emergency is None
+    assert hazard_of("con ed fixed the pipe last week but i smell gas again in the kitchen") == "gas"
+    # calling the utility is not the utility having fixed it
+    assert hazard_of("i smell gas and i called con ed they're on the way") == "gas"
+    # and a superintendent's repair does not settle a gas smell
+    assert hazard_of("i smell gas the super fixed it yesterday") == "gas"
+
+
+def test_one_cold_radiator_is_routine(matcher: EmergencyMatcher) -> None:
+    text = "one of the radiators in the living room is cold the rest are fine"
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE
+
+
+def test_anyway_ends_the_story_about_the_news() -> None:
+    text = "i saw the news about a fire downtown anyway the closet door in my bedroom is off its track"
+    assert default_lexicon().analyse(text).emergency is None
+    assert hazard_of("i saw the news anyway there is a fire in my kitchen") == "fire"
