@@ -754,3 +754,22 @@ def test_anyway_ends_the_story_about_the_news() -> None:
     text = "i saw the news about a fire downtown anyway the closet door in my bedroom is off its track"
     assert default_lexicon().analyse(text).emergency is None
     assert hazard_of("i saw the news anyway there is a fire in my kitchen") == "fire"
+
+
+@pytest.mark.parametrize("text", [
+    "there was a bit of smoke because i burnt the toast and now the detector keeps chirping",
+    "the smoke tector in the bedroom chirps every minute i think it's the battery",
+    "this is an emergency the bathtub does not drain",
+    "the tub drains so slow i'm standing in like an inch of water when i shower",
+])
+def test_toast_a_misheard_detector_a_slow_tub_or_a_dramatic_caller_fire_no_rule(text: str) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("heat", "sorry to bother you but the heat does not seem to be on anywhere in the apartment"),
+    ("fire", "the living room is hazy and i can't tell what's burning"),
+    ("fire", "i burnt the toast and now the kitchen is still full of smoke"),
+])
+def test_calm_callers_with_heat_or_smoke_are_emergencies(kind: str, text: str) -> None:
+    assert hazard_of(text) == kind, text
