@@ -773,3 +773,40 @@ def test_toast_a_misheard_detector_a_slow_tub_or_a_dramatic_caller_fire_no_rule(
 ])
 def test_calm_callers_with_heat_or_smoke_are_emergencies(kind: str, text: str) -> None:
     assert hazard_of(text) == kind, text
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("water", "there's a tiny bit of water dripping from the ceiling but it's getting worse and worse every minute"),
+    ("electrical", "the outlet behind the tv is hot to the touch and it's crackling"),
+    ("heat", "the heat has not come on since last night and it's freezing"),
+])
+def test_a_growing_leak_a_crackling_outlet_or_heat_that_never_came_on_is_an_emergency(kind: str, text: str) -> None:
+    assert hazard_of(text) == kind, text
+
+
+@pytest.mark.parametrize("text", [
+    "my dishwasher broke",
+    "the dryer is broken again",
+    "there's mold and a little mushroom growing behind the toilet",
+    "the front door doesn't latch it swings open in the wind nobody broke in it's just old",
+    "we had a small kitchen fire, i put it out and everything is fine now, but the smoke detector melted and needs replacing",
+])
+def test_broken_appliances_mold_an_old_latch_and_a_melted_detector_are_routine(
+    matcher: EmergencyMatcher, text: str
+) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE, text
+
+
+@pytest.mark.parametrize("text", [
+    "i heard there's a good one about a flood playing at the movies",
+    "there was a fire at the deli on bay street last night",
+    "i burnt some rice and there was smoke but it's all cleared out now",
+])
+def test_films_other_places_and_cleared_smoke_fire_no_rule(text: str) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+
+
+def test_a_burst_pipe_is_still_an_emergency_when_broke_is_no_alarm_word() -> None:
+    assert hazard_of("a pipe broke under the sink and water is everywhere") == "water"
