@@ -810,3 +810,40 @@ def test_films_other_places_and_cleared_smoke_fire_no_rule(text: str) -> None:
 
 def test_a_burst_pipe_is_still_an_emergency_when_broke_is_no_alarm_word() -> None:
     assert hazard_of("a pipe broke under the sink and water is everywhere") == "water"
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("water", "there's a little water dribbling out of the light in the hallway"),
+    ("fire", "every time the exhaust fan runs it smells kind of burnt"),
+    ("electrical", "the bathroom fan made a flash and a pop when i turned it on"),
+    ("water", "some nasty stuff is coming up out of the tub drain"),
+])
+def test_water_from_a_light_a_burnt_smell_a_flashing_fan_or_stuff_up_a_drain_is_an_emergency(
+    kind: str, text: str
+) -> None:
+    assert hazard_of(text) == kind, text
+
+
+@pytest.mark.parametrize("text", [
+    "the mildew on the bathroom ceiling keeps coming back no matter how much i scrub",
+    "the toilet keep running like non stop all night",
+    "the pipes froze in january but they thawed out and i just want someone to check them out",
+    "when i cook the smoke just hangs in the kitchen because the hood fan is broken",
+])
+def test_returning_mildew_a_running_toilet_a_thawed_pipe_or_cooking_smoke_is_routine(
+    matcher: EmergencyMatcher, text: str
+) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE, text
+
+
+@pytest.mark.parametrize("text", [
+    "my car got a ticket for parking by the hydrant",
+    "how much is gas going for these days",
+    "it smelled like burning earlier but that was just my toast",
+])
+def test_a_hydrant_the_price_of_gas_or_burnt_toast_is_no_emergency(matcher: EmergencyMatcher, text: str) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.1})
+    assert message.get(INTENT)["name"] == "out_of_scope", text
