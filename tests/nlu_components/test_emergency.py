@@ -847,3 +847,7 @@ def test_a_hydrant_the_price_of_gas_or_burnt_toast_is_no_emergency(matcher: Emer
     assert default_lexicon().analyse(text).emergency is None, text
     message = run(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.1})
     assert message.get(INTENT)["name"] == "out_of_scope", text
+
+
+def test_a_leak_going_into_the_apartment_downstairs_is_an_emergency() -> None:
+    assert hazard_of("the leak from under my kitchen sink is going into the apartment downstairs") == "water"
