@@ -851,3 +851,26 @@ def test_a_hydrant_the_price_of_gas_or_burnt_toast_is_no_emergency(matcher: Emer
 
 def test_a_leak_going_into_the_apartment_downstairs_is_an_emergency() -> None:
     assert hazard_of("the leak from under my kitchen sink is going into the apartment downstairs") == "water"
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("power", "the entire apartment went pitch dark and the breakers all look fine"),
+    ("water", "the toilet is over flowing and it's going all over the floor"),
+])
+def test_a_dark_home_or_an_overflow_heard_as_two_words_is_an_emergency(kind: str, text: str) -> None:
+    assert hazard_of(text) == kind, text
+
+
+@pytest.mark.parametrize("text", [
+    "the paint on the bathroom ceiling is bubbling but no water coming through",
+    "there's black mold coming up between the tiles in the shower",
+    "the pipes sound like a flood in the wall when the neighbors shower but nothing leaks",
+])
+def test_bubbling_paint_mold_in_a_shower_or_noisy_pipes_fire_no_rule(text: str) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+
+
+def test_an_air_conditioner_that_blows_warm_on_a_hot_day_is_routine(matcher: EmergencyMatcher) -> None:
+    text = "the ac in the bedroom runs but it's not cooling at all and i'm melting"
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE
