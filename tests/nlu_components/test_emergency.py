@@ -874,3 +874,16 @@ def test_an_air_conditioner_that_blows_warm_on_a_hot_day_is_routine(matcher: Eme
     text = "the ac in the bedroom runs but it's not cooling at all and i'm melting"
     message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
     assert message.get(INTENT)["name"] == ROUTINE
+
+
+def test_a_roof_leak_running_down_the_stairs_is_an_emergency_but_children_on_the_stairs_are_not() -> None:
+    assert hazard_of("sorry to bother you but the roof is leaking into the top floor and it's running down the stairs") == "water"
+    assert default_lexicon().analyse("my kids keep running down the stairs and the neighbors complain").emergency is None
+
+
+@pytest.mark.parametrize("text", [
+    "how do i set up my fire tv stick",
+    "water was coming through the ceiling last night but the guy upstairs fixed his pipe and now there's just a stain",
+])
+def test_a_streaming_stick_or_a_leak_fixed_upstairs_is_no_emergency(text: str) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
