@@ -15,7 +15,12 @@ _SAME_NUMBER = re.compile(
     r"\b(this|same|the one i'?m calling (from|on)|my cell|calling from|number you have|that one|current)\b"
 )
 _YES = re.compile(r"\b(yes|yeah|yep|yup|sure|ok|okay|of course|absolutely|that'?s fine|go ahead|fine|correct|please do)\b")
-_NO = re.compile(r"\b(no|nope|nah|don'?t|do not|not|rather you didn'?t|only when i'?m home|call me first)\b")
+# permission given as an access note ("you can go in if i'm not home, the super has a key"): a yes, even with
+# "not" in it, unless the caller also refuses
+_PERMIT = re.compile(r"\b(you (can|may) (go|come) in|let (yourself|yourselves|themselves) in|(have|has) my permission"
+                     r"|use the master key|with the master key)\b")
+_REFUSE = re.compile(r"\b(can'?t|cannot|unless i'?m (home|there)|only when i'?m home|call me first|rather you didn'?t)\b")
+_NO = re.compile(r"\b(no|nope|nah|don'?t|do not|not)\b|" + _REFUSE.pattern)
 
 
 def digits_from_speech(text: str) -> str:
@@ -53,6 +58,8 @@ def yes_or_no(text: str, intent: Optional[str] = None) -> Optional[bool]:
     if intent == "deny":
         return False
     lowered = text.lower()
+    if _PERMIT.search(lowered) and not _REFUSE.search(lowered):
+        return True
     if _NO.search(lowered):
         return False
     if _YES.search(lowered):

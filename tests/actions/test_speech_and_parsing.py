@@ -50,6 +50,9 @@ def test_yes_or_no() -> None:
     assert yes_or_no("no please call me first") is False
     assert yes_or_no("hmm", "affirm") is True
     assert yes_or_no("the kitchen") is None
+    # permission said as an access note, which the classifier calls inform
+    assert yes_or_no("you can come in if i'm not home the super has a key", "inform") is True
+    assert yes_or_no("you can't come in unless i'm home", "inform") is False
 
 
 def test_clean_answer() -> None:

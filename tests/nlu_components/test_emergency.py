@@ -887,3 +887,46 @@ def test_a_roof_leak_running_down_the_stairs_is_an_emergency_but_children_on_the
 ])
 def test_a_streaming_stick_or_a_leak_fixed_upstairs_is_no_emergency(text: str) -> None:
     assert default_lexicon().analyse(text).emergency is None, text
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("water", "the water heater is leaking and i can't get it to stop"),
+    ("security", "we came home and the back window was smashed in and we can't close it"),
+])
+def test_a_leak_that_wont_stop_or_a_smashed_window_is_an_emergency(kind: str, text: str) -> None:
+    assert hazard_of(text) == kind, text
+
+
+@pytest.mark.parametrize("text", [
+    "the kitchen is flooded with ants again",
+    "where can i get tickets for earth wind and fire",
+    "the heat finally kicked in but the bedroom window won't close all the way",
+])
+def test_ants_a_band_and_heat_that_kicked_in_fire_no_rule(text: str) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+
+
+def test_a_toilet_running_since_yesterday_is_routine(matcher: EmergencyMatcher) -> None:
+    message = run(matcher, "the toilet's been running nonstop since yesterday", {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE
+
+
+def test_a_full_bucket_under_a_ceiling_leak_is_an_emergency() -> None:
+    assert hazard_of("there's a little stream from the bedroom ceiling and the bucket is already full") == "water"
+
+
+@pytest.mark.parametrize("text", [
+    "there's a small puddle by the dishwasher",
+    "the toilet won't stop running it keeps filling up",
+    "the emergency exit sign on the third floor is out",
+    "my keys got stolen at the gym can i get the lock changed",
+    "my key broke in the lock and i'm locked out",
+    "the microwave popped and died no smoke or anything",
+    "the neighbor's smoke alarm went off for a minute and that was fine but my dryer stopped working",
+])
+def test_a_puddle_a_filling_toilet_an_exit_sign_stolen_keys_and_dead_appliances_are_routine(
+    matcher: EmergencyMatcher, text: str
+) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE, text
