@@ -724,14 +724,108 @@ def test_a_repeat_caller_with_water_pouring_is_an_emergency() -> None:
     assert hazard_of("i called twice already and nobody came and now water is pouring through the ceiling") == "water"
 
 
-@pytest.mark.parametrize("kind,text", [
+# From the fresh tuning sets of 2026-11-25 (dev14 to dev43), one sentence per family, in my own words.
+FRESH_EMERGENCIES = [
     ("co", "the see oh box in the hallway is doing a long loud beeping it won't quit"),
     ("security", "somebody was in my apartment some of my stuff is missing and the window was broken i can't close it"),
+    ("security", "we came home and the back window was smashed in and we can't close it"),
     ("water", "i shut the valve under the bathroom sink but the water did not stop"),
+    ("water", "the water heater is leaking and i can't get it to stop"),
     ("water", "the kitchen faucet does not give any water and neither does the bathroom"),
-])
-def test_this_rounds_ways_to_say_an_emergency(kind: str, text: str) -> None:
+    ("water", "there's a tiny bit of water dripping from the ceiling but it's getting worse and worse every minute"),
+    ("water", "there's a little stream from the bedroom ceiling and the bucket is already full"),
+    ("water", "there's a little water dribbling out of the light in the hallway"),
+    ("water", "some nasty stuff is coming up out of the tub drain"),
+    ("water", "the leak from under my kitchen sink is going into the apartment downstairs"),
+    ("water", "sorry to bother you but the roof is leaking into the top floor and it's running down the stairs"),
+    ("water", "the toilet is over flowing and it's going all over the floor"),
+    ("water", "a pipe broke under the sink and water is everywhere"),
+    ("heat", "sorry to bother you but the heat does not seem to be on anywhere in the apartment"),
+    ("heat", "the heat has not come on since last night and it's freezing"),
+    ("fire", "the living room is hazy and i can't tell what's burning"),
+    ("fire", "i burnt the toast and now the kitchen is still full of smoke"),
+    ("fire", "every time the exhaust fan runs it smells kind of burnt"),
+    ("electrical", "the outlet behind the tv is hot to the touch and it's crackling"),
+    ("electrical", "the bathroom fan made a flash and a pop when i turned it on"),
+    ("power", "the entire apartment went pitch dark and the breakers all look fine"),
+]
+
+# DIET said emergency; no rule fires and the matcher makes it routine maintenance.
+FRESH_ROUTINE = [
+    "one of the radiators in the living room is cold the rest are fine",
+    "my dishwasher broke",
+    "the dryer is broken again",
+    "there's mold and a little mushroom growing behind the toilet",
+    "the front door doesn't latch it swings open in the wind nobody broke in it's just old",
+    "we had a small kitchen fire, i put it out and everything is fine now, but the smoke detector melted and needs replacing",
+    "the mildew on the bathroom ceiling keeps coming back no matter how much i scrub",
+    "the toilet keep running like non stop all night",
+    "the toilet's been running nonstop since yesterday",
+    "the toilet won't stop running it keeps filling up",
+    "the pipes froze in january but they thawed out and i just want someone to check them out",
+    "when i cook the smoke just hangs in the kitchen because the hood fan is broken",
+    "the ac in the bedroom runs but it's not cooling at all and i'm melting",
+    "there's a small puddle by the dishwasher",
+    "the emergency exit sign on the third floor is out",
+    "my keys got stolen at the gym can i get the lock changed",
+    "my key broke in the lock and i'm locked out",
+    "the microwave popped and died no smoke or anything",
+    "the neighbor's smoke alarm went off for a minute and that was fine but my dryer stopped working",
+]
+
+# No emergency rule fires (DIET decides).
+FRESH_NO_RULE = [
+    "there was a bit of smoke because i burnt the toast and now the detector keeps chirping",
+    "the smoke tector in the bedroom chirps every minute i think it's the battery",
+    "this is an emergency the bathtub does not drain",
+    "the tub drains so slow i'm standing in like an inch of water when i shower",
+    "i heard there's a good one about a flood playing at the movies",
+    "there was a fire at the deli on bay street last night",
+    "i burnt some rice and there was smoke but it's all cleared out now",
+    "the paint on the bathroom ceiling is bubbling but no water coming through",
+    "there's black mold coming up between the tiles in the shower",
+    "the pipes sound like a flood in the wall when the neighbors shower but nothing leaks",
+    "how do i set up my fire tv stick",
+    "water was coming through the ceiling last night but the guy upstairs fixed his pipe and now there's just a stain",
+    "the kitchen is flooded with ants again",
+    "where can i get tickets for earth wind and fire",
+    "the heat finally kicked in but the bedroom window won't close all the way",
+    "my kids keep running down the stairs and the neighbors complain",
+    "i saw the news about a fire downtown anyway the closet door in my bedroom is off its track",
+]
+
+# DIET said emergency; the hazard word names nothing here, so DIET's next intent is taken.
+FRESH_NOT_A_HAZARD = [
+    "my car got a ticket for parking by the hydrant",
+    "how much is gas going for these days",
+    "it smelled like burning earlier but that was just my toast",
+]
+
+
+@pytest.mark.parametrize("kind,text", FRESH_EMERGENCIES)
+def test_fresh_sets_emergencies_fire_a_rule(kind: str, text: str) -> None:
     assert hazard_of(text) == kind, text
+
+
+@pytest.mark.parametrize("text", FRESH_ROUTINE)
+def test_fresh_sets_routine_problems_with_alarming_words_are_routine(matcher: EmergencyMatcher, text: str) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
+    assert message.get(INTENT)["name"] == ROUTINE, text
+
+
+@pytest.mark.parametrize("text", FRESH_NO_RULE)
+def test_fresh_sets_near_misses_fire_no_rule(text: str) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+
+
+@pytest.mark.parametrize("text", FRESH_NOT_A_HAZARD)
+def test_fresh_sets_hazard_words_about_nothing_here_give_way_to_diets_next_intent(
+    matcher: EmergencyMatcher, text: str
+) -> None:
+    assert default_lexicon().analyse(text).emergency is None, text
+    message = run(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.1})
+    assert message.get(INTENT)["name"] == "out_of_scope", text
 
 
 def test_a_gas_smell_the_utility_fixed_is_settled_but_not_one_that_is_back() -> None:
@@ -744,189 +838,5 @@ def test_a_gas_smell_the_utility_fixed_is_settled_but_not_one_that_is_back() -> 
     assert hazard_of("i smell gas the super fixed it yesterday") == "gas"
 
 
-def test_one_cold_radiator_is_routine(matcher: EmergencyMatcher) -> None:
-    text = "one of the radiators in the living room is cold the rest are fine"
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE
-
-
-def test_anyway_ends_the_story_about_the_news() -> None:
-    text = "i saw the news about a fire downtown anyway the closet door in my bedroom is off its track"
-    assert default_lexicon().analyse(text).emergency is None
+def test_anyway_ends_a_story_but_not_a_fire_at_home() -> None:
     assert hazard_of("i saw the news anyway there is a fire in my kitchen") == "fire"
-
-
-@pytest.mark.parametrize("text", [
-    "there was a bit of smoke because i burnt the toast and now the detector keeps chirping",
-    "the smoke tector in the bedroom chirps every minute i think it's the battery",
-    "this is an emergency the bathtub does not drain",
-    "the tub drains so slow i'm standing in like an inch of water when i shower",
-])
-def test_toast_a_misheard_detector_a_slow_tub_or_a_dramatic_caller_fire_no_rule(text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-
-
-@pytest.mark.parametrize("kind,text", [
-    ("heat", "sorry to bother you but the heat does not seem to be on anywhere in the apartment"),
-    ("fire", "the living room is hazy and i can't tell what's burning"),
-    ("fire", "i burnt the toast and now the kitchen is still full of smoke"),
-])
-def test_calm_callers_with_heat_or_smoke_are_emergencies(kind: str, text: str) -> None:
-    assert hazard_of(text) == kind, text
-
-
-@pytest.mark.parametrize("kind,text", [
-    ("water", "there's a tiny bit of water dripping from the ceiling but it's getting worse and worse every minute"),
-    ("electrical", "the outlet behind the tv is hot to the touch and it's crackling"),
-    ("heat", "the heat has not come on since last night and it's freezing"),
-])
-def test_a_growing_leak_a_crackling_outlet_or_heat_that_never_came_on_is_an_emergency(kind: str, text: str) -> None:
-    assert hazard_of(text) == kind, text
-
-
-@pytest.mark.parametrize("text", [
-    "my dishwasher broke",
-    "the dryer is broken again",
-    "there's mold and a little mushroom growing behind the toilet",
-    "the front door doesn't latch it swings open in the wind nobody broke in it's just old",
-    "we had a small kitchen fire, i put it out and everything is fine now, but the smoke detector melted and needs replacing",
-])
-def test_broken_appliances_mold_an_old_latch_and_a_melted_detector_are_routine(
-    matcher: EmergencyMatcher, text: str
-) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE, text
-
-
-@pytest.mark.parametrize("text", [
-    "i heard there's a good one about a flood playing at the movies",
-    "there was a fire at the deli on bay street last night",
-    "i burnt some rice and there was smoke but it's all cleared out now",
-])
-def test_films_other_places_and_cleared_smoke_fire_no_rule(text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-
-
-def test_a_burst_pipe_is_still_an_emergency_when_broke_is_no_alarm_word() -> None:
-    assert hazard_of("a pipe broke under the sink and water is everywhere") == "water"
-
-
-@pytest.mark.parametrize("kind,text", [
-    ("water", "there's a little water dribbling out of the light in the hallway"),
-    ("fire", "every time the exhaust fan runs it smells kind of burnt"),
-    ("electrical", "the bathroom fan made a flash and a pop when i turned it on"),
-    ("water", "some nasty stuff is coming up out of the tub drain"),
-])
-def test_water_from_a_light_a_burnt_smell_a_flashing_fan_or_stuff_up_a_drain_is_an_emergency(
-    kind: str, text: str
-) -> None:
-    assert hazard_of(text) == kind, text
-
-
-@pytest.mark.parametrize("text", [
-    "the mildew on the bathroom ceiling keeps coming back no matter how much i scrub",
-    "the toilet keep running like non stop all night",
-    "the pipes froze in january but they thawed out and i just want someone to check them out",
-    "when i cook the smoke just hangs in the kitchen because the hood fan is broken",
-])
-def test_returning_mildew_a_running_toilet_a_thawed_pipe_or_cooking_smoke_is_routine(
-    matcher: EmergencyMatcher, text: str
-) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE, text
-
-
-@pytest.mark.parametrize("text", [
-    "my car got a ticket for parking by the hydrant",
-    "how much is gas going for these days",
-    "it smelled like burning earlier but that was just my toast",
-])
-def test_a_hydrant_the_price_of_gas_or_burnt_toast_is_no_emergency(matcher: EmergencyMatcher, text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.1})
-    assert message.get(INTENT)["name"] == "out_of_scope", text
-
-
-def test_a_leak_going_into_the_apartment_downstairs_is_an_emergency() -> None:
-    assert hazard_of("the leak from under my kitchen sink is going into the apartment downstairs") == "water"
-
-
-@pytest.mark.parametrize("kind,text", [
-    ("power", "the entire apartment went pitch dark and the breakers all look fine"),
-    ("water", "the toilet is over flowing and it's going all over the floor"),
-])
-def test_a_dark_home_or_an_overflow_heard_as_two_words_is_an_emergency(kind: str, text: str) -> None:
-    assert hazard_of(text) == kind, text
-
-
-@pytest.mark.parametrize("text", [
-    "the paint on the bathroom ceiling is bubbling but no water coming through",
-    "there's black mold coming up between the tiles in the shower",
-    "the pipes sound like a flood in the wall when the neighbors shower but nothing leaks",
-])
-def test_bubbling_paint_mold_in_a_shower_or_noisy_pipes_fire_no_rule(text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-
-
-def test_an_air_conditioner_that_blows_warm_on_a_hot_day_is_routine(matcher: EmergencyMatcher) -> None:
-    text = "the ac in the bedroom runs but it's not cooling at all and i'm melting"
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE
-
-
-def test_a_roof_leak_running_down_the_stairs_is_an_emergency_but_children_on_the_stairs_are_not() -> None:
-    assert hazard_of("sorry to bother you but the roof is leaking into the top floor and it's running down the stairs") == "water"
-    assert default_lexicon().analyse("my kids keep running down the stairs and the neighbors complain").emergency is None
-
-
-@pytest.mark.parametrize("text", [
-    "how do i set up my fire tv stick",
-    "water was coming through the ceiling last night but the guy upstairs fixed his pipe and now there's just a stain",
-])
-def test_a_streaming_stick_or_a_leak_fixed_upstairs_is_no_emergency(text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-
-
-@pytest.mark.parametrize("kind,text", [
-    ("water", "the water heater is leaking and i can't get it to stop"),
-    ("security", "we came home and the back window was smashed in and we can't close it"),
-])
-def test_a_leak_that_wont_stop_or_a_smashed_window_is_an_emergency(kind: str, text: str) -> None:
-    assert hazard_of(text) == kind, text
-
-
-@pytest.mark.parametrize("text", [
-    "the kitchen is flooded with ants again",
-    "where can i get tickets for earth wind and fire",
-    "the heat finally kicked in but the bedroom window won't close all the way",
-])
-def test_ants_a_band_and_heat_that_kicked_in_fire_no_rule(text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-
-
-def test_a_toilet_running_since_yesterday_is_routine(matcher: EmergencyMatcher) -> None:
-    message = run(matcher, "the toilet's been running nonstop since yesterday", {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE
-
-
-def test_a_full_bucket_under_a_ceiling_leak_is_an_emergency() -> None:
-    assert hazard_of("there's a little stream from the bedroom ceiling and the bucket is already full") == "water"
-
-
-@pytest.mark.parametrize("text", [
-    "there's a small puddle by the dishwasher",
-    "the toilet won't stop running it keeps filling up",
-    "the emergency exit sign on the third floor is out",
-    "my keys got stolen at the gym can i get the lock changed",
-    "my key broke in the lock and i'm locked out",
-    "the microwave popped and died no smoke or anything",
-    "the neighbor's smoke alarm went off for a minute and that was fine but my dryer stopped working",
-])
-def test_a_puddle_a_filling_toilet_an_exit_sign_stolen_keys_and_dead_appliances_are_routine(
-    matcher: EmergencyMatcher, text: str
-) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE, text
