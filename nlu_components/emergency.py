@@ -123,11 +123,11 @@ class Lexicon:
         self.everywhere_by = {str(k): set(v or []) for k, v in (moved.get("everywhere_by") or {}).items()}
         self.settled_by = {str(k): set(v or []) for k, v in (moved.get("settled_by") or {}).items()}
         self.never_displaced = set(moved.get("never", []))  # rule names
+        self.displacement_tables = (self.displaced_by, self.resolved_by, self.everywhere_by, self.settled_by)
         self.displace_breaks = self.clause_breaks | {str(w).lower() for w in moved.get("breaks", [])}
 
         used = set(self.negatable) | self.alarm_cues | {HAZARD_WORDS}
-        for cue, cancelling in itertools.chain(*(d.items() for d in (self.displaced_by, self.resolved_by, self.everywhere_by,
-                                                                      self.settled_by))):
+        for cue, cancelling in itertools.chain(*(table.items() for table in self.displacement_tables)):
             used |= {cue} | cancelling
         for rule in self.emergency_rules + self.routine_rules:
             used |= set().union(*rule.groups) | rule.unless
@@ -232,8 +232,7 @@ class Lexicon:
         def said(cue: Text, after: Optional[Hit] = None) -> bool:
             return any(h.cue == cue and (after is None or h.start >= after.end) for h in hits)
 
-        tables = (self.displaced_by, self.resolved_by, self.everywhere_by, self.settled_by)
-        context = set().union(*(set(table) for table in tables))
+        context = set().union(*(set(table) for table in self.displacement_tables))
         later = self.settled_by if only_settled else {**self.resolved_by, **self.settled_by}
         moved = []
         for hit in hits:

@@ -729,6 +729,7 @@ FRESH_EMERGENCIES = [
     ("co", "the see oh box in the hallway is doing a long loud beeping it won't quit"),
     ("security", "somebody was in my apartment some of my stuff is missing and the window was broken i can't close it"),
     ("security", "we came home and the back window was smashed in and we can't close it"),
+    ("security", "someone forced the window open last night and took my laptop and now the latch is broken"),
     ("water", "i shut the valve under the bathroom sink but the water did not stop"),
     ("water", "the water heater is leaking and i can't get it to stop"),
     ("water", "the kitchen faucet does not give any water and neither does the bathroom"),
@@ -840,3 +841,11 @@ def test_a_gas_smell_the_utility_fixed_is_settled_but_not_one_that_is_back() -> 
 
 def test_anyway_ends_a_story_but_not_a_fire_at_home() -> None:
     assert hazard_of("i saw the news anyway there is a fire in my kitchen") == "fire"
+
+
+@pytest.mark.parametrize("text", [
+    "the radiator in the bedroom is dead and the other ones are cold too",
+    "the super took my key and now the door won't lock",
+])
+def test_no_routine_rule_claims_a_cold_home_or_a_door_that_will_not_lock(text: str) -> None:
+    assert default_lexicon().analyse(text).routine is None, text
