@@ -66,6 +66,12 @@ def run(matcher: EmergencyMatcher, text: str, diet: Optional[Dict[str, float]] =
     return message
 
 
+def assert_settles_on(matcher: EmergencyMatcher, text: str, diet: Dict[str, float], intent: str) -> None:
+    """No emergency rule fires on `text`, and from DIET's `diet` ranking the matcher settles on `intent`."""
+    assert default_lexicon().analyse(text).emergency is None, text
+    assert run(matcher, text, diet).get(INTENT)["name"] == intent, text
+
+
 # -- the emergency side of the line: promoted whatever DIET said ------------------------------------
 EMERGENCIES: List[tuple] = [
     ("gas", "I can smell gas out in the hallway"),
@@ -519,9 +525,7 @@ def test_an_oven_door_that_shattered_is_no_break_in() -> None:
     "my stove's pilot went out and i can't relight it and there's no gas smell at all",
 ])
 def test_upkeep_after_or_around_fire_is_routine(matcher: EmergencyMatcher, text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.08, "inform": 0.02})
-    assert message.get(INTENT)["name"] == ROUTINE, text
+    assert_settles_on(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.08, "inform": 0.02}, ROUTINE)
 
 
 @pytest.mark.parametrize("text", [
@@ -598,9 +602,7 @@ def test_a_dead_fridge_in_a_dead_apartment_stays_diets_emergency(matcher: Emerge
     "one of the lights in the back hallway of my apartment is out",
 ])
 def test_a_running_toilet_or_a_light_out_is_routine(matcher: EmergencyMatcher, text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE, text
+    assert_settles_on(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1}, ROUTINE)
 
 
 def test_a_show_someone_watched_is_no_fire() -> None:
@@ -641,9 +643,7 @@ def test_unusual_words_for_an_emergency(kind: str, text: str) -> None:
     "it's an emergency my oven won't turn on and it's thanksgiving",
 ])
 def test_calling_a_routine_problem_an_emergency_does_not_make_it_one(matcher: EmergencyMatcher, text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE, text
+    assert_settles_on(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1}, ROUTINE)
 
 
 @pytest.mark.parametrize("text", [
@@ -660,9 +660,7 @@ def test_hazard_words_in_names_and_questions_fire_no_rule(text: str) -> None:
     "is the belt parkway still flooded by the exit",
 ])
 def test_bottled_water_and_a_flooded_road_are_no_emergency(matcher: EmergencyMatcher, text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.08, ROUTINE: 0.02})
-    assert message.get(INTENT)["name"] == "out_of_scope", text
+    assert_settles_on(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.08, ROUTINE: 0.02}, "out_of_scope")
 
 
 def test_a_leak_the_caller_cannot_stop_is_an_emergency_however_long_the_story() -> None:
@@ -701,9 +699,7 @@ def test_a_small_leak_from_last_week_that_pours_now_is_an_emergency() -> None:
     "it's freezing in one room the radiator in the kids room is cold the rest of the apartment is warm",
 ])
 def test_a_broken_key_too_much_heat_or_one_cold_room_is_routine(matcher: EmergencyMatcher, text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE, text
+    assert_settles_on(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1}, ROUTINE)
 
 
 @pytest.mark.parametrize("text", [
@@ -715,9 +711,7 @@ def test_a_broken_key_too_much_heat_or_one_cold_room_is_routine(matcher: Emergen
     "we had a little grease fire last night it's out and everything's fine but the hood fan won't turn on",
 ])
 def test_more_routine_problems_with_alarming_words(matcher: EmergencyMatcher, text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE, text
+    assert_settles_on(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1}, ROUTINE)
 
 
 def test_a_repeat_caller_with_water_pouring_is_an_emergency() -> None:
@@ -811,9 +805,7 @@ def test_fresh_sets_emergencies_fire_a_rule(kind: str, text: str) -> None:
 
 @pytest.mark.parametrize("text", FRESH_ROUTINE)
 def test_fresh_sets_routine_problems_with_alarming_words_are_routine(matcher: EmergencyMatcher, text: str) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1})
-    assert message.get(INTENT)["name"] == ROUTINE, text
+    assert_settles_on(matcher, text, {EMERGENCY: 0.9, ROUTINE: 0.1}, ROUTINE)
 
 
 @pytest.mark.parametrize("text", FRESH_NO_RULE)
@@ -825,9 +817,7 @@ def test_fresh_sets_near_misses_fire_no_rule(text: str) -> None:
 def test_fresh_sets_hazard_words_about_nothing_here_give_way_to_diets_next_intent(
     matcher: EmergencyMatcher, text: str
 ) -> None:
-    assert default_lexicon().analyse(text).emergency is None, text
-    message = run(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.1})
-    assert message.get(INTENT)["name"] == "out_of_scope", text
+    assert_settles_on(matcher, text, {EMERGENCY: 0.9, "out_of_scope": 0.1}, "out_of_scope")
 
 
 def test_a_gas_smell_the_utility_fixed_is_settled_but_not_one_that_is_back() -> None:
