@@ -187,9 +187,7 @@ class Lexicon:
         clause = self._clauses(norms)
         live = [h for h in raw if not (h.cue in self.negatable and self._negated(h, norms))]
         negated = [h for h in raw if h not in live]
-        parts = self._clauses(norms, self.displace_breaks)
-        moved = self._displaced(raw, parts)
-        settled = self._displaced(raw, parts, only_settled=True)
+        moved, settled = self._displaced(raw, self._clauses(norms, self.displace_breaks))
         here = [h for h in live if not _inside(h, masks) and h not in moved]
         subjects = [h for h in raw if h.cue == HAZARD_WORDS and not _inside(h, elsewhere) and h not in moved
                     and not _inside(h, [(n.start, n.end) for n in negated])]
@@ -215,12 +213,12 @@ class Lexicon:
             numbers.append(current)
         return numbers
 
-    def _displaced(self, hits: List[Hit], part: List[int], only_settled: bool = False) -> List[Hit]:
+    def _displaced(self, hits: List[Hit], part: List[int]) -> Tuple[List[Hit], List[Hit]]:
         """The hits about somewhere else or some other time: a `by` cue near them in their part of the
         sentence ("the knicks are on fire", "the flood last month"), a `resolved_by` or `settled_by` cue
         anywhere after them ("the hose popped off ... it's fine now"), or an `everywhere_by` cue anywhere
         ("just curious"); unless one of that cue's cancelling cues is near them too ("the flood in my
-        apartment", "it's fine now ... it's still leaking"). With `only_settled`, just the hits a
+        apartment", "it's fine now ... it's still leaking"). Returned with the part of them a
         `settled_by` cue moves: those move even the rules that are never displaced."""
         def near(hit: Hit, cues: Iterable[Text]) -> bool:
             return any(
@@ -233,21 +231,20 @@ class Lexicon:
             return any(h.cue == cue and (after is None or h.start >= after.end) for h in hits)
 
         context = set().union(*(set(table) for table in self.displacement_tables))
-        later = self.settled_by if only_settled else {**self.resolved_by, **self.settled_by}
-        moved = []
+        moved, settled = [], []
         for hit in hits:
             if hit.cue in context:
                 continue
-            over = any(said(cue, after=hit) and not near(hit, off) for cue, off in later.items())
-            if not only_settled:
-                over = (
-                    over
-                    or any(near(hit, {cue}) and not near(hit, off) for cue, off in self.displaced_by.items())
-                    or any(said(cue) and not near(hit, off) for cue, off in self.everywhere_by.items())
-                )
-            if over:
+            if any(said(cue, after=hit) and not near(hit, off) for cue, off in self.settled_by.items()):
+                settled.append(hit)
                 moved.append(hit)
-        return moved
+            elif (
+                any(said(cue, after=hit) and not near(hit, off) for cue, off in self.resolved_by.items())
+                or any(near(hit, {cue}) and not near(hit, off) for cue, off in self.displaced_by.items())
+                or any(said(cue) and not near(hit, off) for cue, off in self.everywhere_by.items())
+            ):
+                moved.append(hit)
+        return moved, settled
 
     def _negated(self, hit: Hit, norms: Sequence[Text]) -> bool:
         for i in range(hit.start - 1, max(-1, hit.start - 1 - self.negation_window), -1):
